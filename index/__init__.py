@@ -1,0 +1,1 @@
+"""citebot's indexer and answer engine: articles in, verbatim quotes with citations out."""
