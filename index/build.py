@@ -1,0 +1,296 @@
+"""Building the index: read the corpus, split, embed what changed, write a new version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.embed import Embedder
+from index.errors import CitebotError, ReindexInProgressError
+from index.passages import make_passages, split_sentences
+from index.readers import read_corpus
+from index.store import (
+    FORMAT_VERSION,
+    IndexStore,
+    SpanRow,
+    VersionWriter,
+    clean_partial_versions,
+    library_versions,
+    prune_versions,
+    read_current,
+)
+from index.types import Article, BuildProgress, BuildReport, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+TARGET_WORDS = 100
+OVERLAP_SENTENCES = 1
+# Anything that changes how an article becomes passages or vectors; a change re-embeds all.
+CHUNKING = {
+    "target_words": TARGET_WORDS,
+    "overlap_sentences": OVERLAP_SENTENCES,
+    "splitter": 1,
+    "passage_text": "title+text",
+}
+
+
+def passage_embed_text(title: str, passage_text: str) -> str:
+    """The text embedded for a passage: its article's title gives the passage its topic."""
+    return f"{title}\n\n{passage_text}"
+
+
+@dataclass(slots=True)
+class _Chunked:
+    """One article's passages and sentences, with vectors when they can be reused."""
+
+    article: Article
+    passages: list[tuple[int, int]]
+    sentences: list[tuple[int, int]]
+    passage_vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class _Plan:
+    chunks: list[_Chunked] = field(default_factory=list)
+    to_embed: list[_Chunked] = field(default_factory=list)
+
+
+def chunk_article(article: Article) -> _Chunked:
+    """Split an article into sentence and passage spans of its stored text."""
+    sentences = split_sentences(article.text)
+    passages = make_passages(article.text, sentences, TARGET_WORDS, OVERLAP_SENTENCES)
+    return _Chunked(article, passages, sentences)
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One build per index folder at a time, across processes; released if the process dies."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / "build.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ReindexInProgressError(f"another build of {index_dir} is running") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexStore | None:
+    """The live version if its vectors can be reused by this build, else None."""
+    if rebuild or read_current(index_dir) is None:
+        return None
+    try:
+        store = IndexStore.open(index_dir, embedder.name, embedder.dimension)
+    except CitebotError as exc:
+        log.warning("not reusing the existing index: %s", exc)
+        return None
+    if store.manifest.get("chunking") != CHUNKING:
+        log.info("passage settings changed since the last build: re-embedding everything")
+        store.close()
+        return None
+    return store
+
+
+def _plan(articles: list[Article], previous: IndexStore | None, report: BuildReport) -> _Plan:
+    old_hashes = previous.content_hashes() if previous else {}
+    plan = _Plan()
+    for article in articles:
+        old_hash = old_hashes.get(article.id)
+        if previous is not None and old_hash == article.content_hash:
+            p_rows = previous.article_spans("passages", article.id)
+            s_rows = previous.article_spans("sentences", article.id)
+            chunk = _Chunked(
+                article,
+                [(s, e) for _, s, e in p_rows],
+                [(s, e) for _, s, e in s_rows],
+                previous.passage_vectors([i for i, _, _ in p_rows]),
+                previous.sentence_vectors([i for i, _, _ in s_rows]),
+            )
+            report.unchanged += 1
+        else:
+            chunk = chunk_article(article)
+            plan.to_embed.append(chunk)
+            if old_hash is None:
+                report.added += 1
+            else:
+                report.updated += 1
+        plan.chunks.append(chunk)
+    current_ids = {a.id for a in articles}
+    report.removed = sum(1 for article_id in old_hashes if article_id not in current_ids)
+    return plan
+
+
+def _terminal_bar(total: int) -> Any:
+    if not sys.stdout.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc="embedding", unit="text", leave=False)
+
+
+def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -> int:
+    """Embed passages and sentences of changed articles; returns passages embedded."""
+    p_texts = [
+        passage_embed_text(c.article.title, c.article.text[s:e])
+        for c in plan.to_embed
+        for s, e in c.passages
+    ]
+    s_texts = [c.article.text[s:e] for c in plan.to_embed for s, e in c.sentences]
+    total = len(p_texts) + len(s_texts)
+    if total == 0:
+        return 0
+    bar = _terminal_bar(total)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if bar is not None:
+            bar.update(n)
+        if progress is not None:
+            progress(BuildProgress("embedding", done, total))
+
+    try:
+        p_vectors = embedder.embed(p_texts, progress=step)
+        s_vectors = embedder.embed(s_texts, progress=step)
+    finally:
+        if bar is not None:
+            bar.close()
+    p_at = s_at = 0
+    for chunk in plan.to_embed:
+        chunk.passage_vectors = p_vectors[p_at : p_at + len(chunk.passages)]
+        chunk.sentence_vectors = s_vectors[s_at : s_at + len(chunk.sentences)]
+        p_at += len(chunk.passages)
+        s_at += len(chunk.sentences)
+    return len(p_texts)
+
+
+def _rows(chunks: list[_Chunked], attr: str) -> list[SpanRow]:
+    return [
+        SpanRow(c.article.id, ordinal, start, end)
+        for c in chunks
+        for ordinal, (start, end) in enumerate(getattr(c, attr))
+    ]
+
+
+def _stack(chunks: list[_Chunked], attr: str, dimension: int) -> np.ndarray:
+    parts = [getattr(c, attr) for c in chunks]
+    parts = [p for p in parts if p is not None and len(p)]
+    if not parts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def _new_version_name() -> str:
+    now = dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%S}-{now.microsecond:06d}-{os.getpid()}"
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    progress: ProgressCallback | None = None,
+    rebuild: bool = False,
+) -> BuildReport:
+    """Index the corpus incrementally and switch to the new version atomically.
+
+    Only articles whose content hash changed are embedded; `rebuild` re-embeds everything.
+    When nothing changed and the live index is reusable, no new version is written.
+    Unreadable files are reported in the BuildReport, never raised.
+    """
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    report = BuildReport()
+    articles, failures = read_corpus(corpus_dir)
+    report.failures, report.failed = failures, len(failures)
+    if progress is not None:
+        progress(BuildProgress("reading", len(articles), len(articles)))
+    with _build_lock(index_dir):
+        clean_partial_versions(index_dir)
+        previous = _open_previous(index_dir, embedder, rebuild)
+        try:
+            plan = _plan(articles, previous, report)
+            report.articles = len(plan.chunks)
+            report.passages = sum(len(c.passages) for c in plan.chunks)
+            if previous is not None and not plan.to_embed and not report.removed:
+                report.seconds = time.perf_counter() - started
+                log.info("index %s is up to date", previous.version)
+                return report
+            embed_started = time.perf_counter()
+            report.embedded = _embed(plan, embedder, progress)
+            embed_seconds = time.perf_counter() - embed_started
+            if progress is not None:
+                progress(BuildProgress("writing", 0, 1))
+            version = _write_version(index_dir, plan, embedder, report, embed_seconds)
+        finally:
+            if previous is not None:
+                previous.close()
+        replaced = version.commit()
+        prune_versions(index_dir, keep=(version.version, replaced))
+    if progress is not None:
+        progress(BuildProgress("writing", 1, 1))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_version(
+    index_dir: Path, plan: _Plan, embedder: Embedder, report: BuildReport, embed_seconds: float
+) -> VersionWriter:
+    sentences = _rows(plan.chunks, "sentences")
+    manifest: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "model": embedder.name,
+        "dimension": embedder.dimension,
+        "chunking": CHUNKING,
+        "libraries": library_versions(),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "counts": {
+            "articles": report.articles,
+            "passages": report.passages,
+            "sentences": len(sentences),
+            "embedded": report.embedded,
+        },
+        "embed_seconds": round(embed_seconds, 3),
+    }
+    writer = VersionWriter(index_dir, _new_version_name())
+    try:
+        writer.write(
+            [c.article for c in plan.chunks],
+            _rows(plan.chunks, "passages"),
+            sentences,
+            _stack(plan.chunks, "passage_vectors", embedder.dimension),
+            _stack(plan.chunks, "sentence_vectors", embedder.dimension),
+            manifest,
+        )
+    except BaseException:
+        writer.abort()
+        raise
+    return writer
+
+
+def summary_line(report: BuildReport) -> str:
+    """The one line a build prints when it ends."""
+    return (
+        f"{report.articles} articles, {report.passages} passages: {report.added} added, "
+        f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged, "
+        f"{report.failed} failed; embedded {report.embedded} passages in "
+        f"{report.seconds:.1f} s ({report.passages_per_second:.1f} passages/s)"
+    )
