@@ -1,0 +1,168 @@
+"""`citebot index build|stats|search`: the admin's commands to build and inspect the index."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from index.build import build_index, summary_line
+from index.config import default_corpus_dir, default_index_dir
+from index.embed import Embedder, default_embedder
+from index.errors import CitebotError
+from index.store import IndexStore
+from index.types import BuildReport
+
+# Tests point this at a fake embedder; the product always uses the packaged model.
+embedder_factory: Callable[[], Embedder] = default_embedder
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn citebot's own errors into one line on stderr and exit code 1."""
+    try:
+        yield
+    except CitebotError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _index_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Index folder [default: $CITEBOT_INDEX_DIR or .citebot/index].",
+    )(function)
+
+
+@click.group("index")
+def index_group() -> None:
+    """Build and inspect the index of the corpus."""
+
+
+@index_group.command("build")
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of articles [default: $CITEBOT_CORPUS_DIR or corpus/].",
+)
+@_index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--rebuild", is_flag=True, help="Re-embed every article, reusing no vectors.")
+def build_command(
+    corpus_dir: Path | None, index_dir: Path | None, as_json: bool, rebuild: bool
+) -> None:
+    """Index the corpus, re-embedding only the articles that changed."""
+    with user_errors():
+        report = build_index(
+            corpus_dir or default_corpus_dir(),
+            index_dir or default_index_dir(),
+            embedder_factory(),
+            rebuild=rebuild,
+        )
+    print_build_report(report, as_json)
+
+
+def print_build_report(report: BuildReport, as_json: bool) -> None:
+    """Skipped files on stderr, then the one-line summary (or JSON) on stdout."""
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    for failure in report.failures:
+        click.echo(f"skipped {failure.path}: {failure.reason}", err=True)
+    click.echo(summary_line(report))
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+@index_group.command("stats")
+@_index_option
+def stats_command(index_dir: Path | None) -> None:
+    """Print the index's articles, passages, model, build time and size on disk."""
+    embedder = embedder_factory()
+    with (
+        user_errors(),
+        IndexStore.open(
+            index_dir or default_index_dir(), embedder.name, embedder.dimension
+        ) as store,
+    ):
+        counts = store.manifest.get("counts", {})
+        click.echo(f"articles:  {store.article_count()}")
+        click.echo(f"passages:  {store.passage_count()}")
+        click.echo(f"sentences: {counts.get('sentences', '?')}")
+        click.echo(f"model:     {store.manifest['model']} ({store.manifest['dimension']} dims)")
+        click.echo(f"built:     {store.manifest.get('built_at', '?')}")
+        click.echo(f"version:   {store.version}")
+        click.echo(f"size:      {_human_size(store.size_bytes())}")
+
+
+def dense_results(
+    store: IndexStore, embedder: Embedder, query: str, k: int
+) -> list[dict[str, Any]]:
+    """The k passages nearest the query by cosine, as the JSON records `search` prints."""
+    vector = embedder.embed([query])[0]
+    hits = store.dense_search(vector, k)
+    passages = store.passages([pid for pid, _ in hits])
+    articles = {p.article_id: store.article(p.article_id) for p in passages}
+    results = []
+    for passage, (_, score) in zip(passages, hits, strict=True):
+        article = articles[passage.article_id]
+        results.append(
+            {
+                "text": passage.text,
+                "article_id": passage.article_id,
+                "title": article.title if article else "",
+                "path": article.path if article else None,
+                "start": passage.start,
+                "end": passage.end,
+                "score": round(score, 4),
+            }
+        )
+    return results
+
+
+def print_search_results(query: str, results: list[dict[str, Any]], as_json: bool) -> None:
+    """Either one JSON object, or a numbered block per passage for a person."""
+    if as_json:
+        click.echo(json.dumps({"query": query, "passages": results}, ensure_ascii=False))
+        return
+    if not results:
+        click.echo("no passages")
+    for rank, hit in enumerate(results, 1):
+        click.echo(f"{rank}. {hit['title']}  [{hit['score']:.3f}]")
+        click.echo(f"   {hit['path']}  {hit['start']}-{hit['end']}")
+        click.echo(f"   {hit['text']}\n")
+
+
+@index_group.command("search")
+@click.argument("query")
+@_index_option
+@click.option("--k", "k", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def search_command(query: str, index_dir: Path | None, k: int, as_json: bool) -> None:
+    """Print the passages closest to QUERY."""
+    embedder = embedder_factory()
+    with (
+        user_errors(),
+        IndexStore.open(
+            index_dir or default_index_dir(), embedder.name, embedder.dimension
+        ) as store,
+    ):
+        results = dense_results(store, embedder, query, k)
+    print_search_results(query, results, as_json)
