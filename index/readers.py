@@ -314,7 +314,7 @@ def read_corpus(corpus_dir: Path) -> tuple[list[Article], list[Failure]]:
             articles.extend(found)
             failures.extend(bad)
     for failure in failures:
-        log.warning("skipped %s: %s", failure.path, failure.reason)
+        log.info("skipped %s: %s", failure.path, failure.reason)
     articles.sort(key=lambda a: a.id)
     return articles, failures
 
@@ -335,7 +335,7 @@ def safe_article_name(filename: str) -> str:
     """
     name = normalize_text(filename).replace("\\", "/").rsplit("/", 1)[-1]
     name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    name = _UNSAFE.sub("_", name).strip(" ._-")
+    name = _UNSAFE.sub("_", name).strip()
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""
