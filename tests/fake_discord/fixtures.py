@@ -1,1 +1,133 @@
-"""Pytest fixtures of the fake Discord server."""
+"""Pytest fixtures that run the real discord.py client against FakeDiscord on loopback.
+
+`fake_discord` (async, per test) starts a FakeDiscord on an ephemeral 127.0.0.1 port and
+points discord.py at it (`discord.http.Route.BASE`, `DiscordWebSocket.DEFAULT_GATEWAY`; both
+restored after the test). Set options on it before starting the bot:
+`fake_discord.interaction_deadline` (3.0 s, Discord's), `.token_lifetime` (900 s),
+`.privileged_intents` (enabled in the "portal": members, presences, message_content; a bot
+asking for one that is not gets close code 4014).
+
+The handle (see FakeDiscord, Interaction and Message for details):
+- world: `guild`, `channel` (#general), `other_channel`, `admin_role`, `member_role`,
+  `admin` and `member` (Members), `bot_user`, `application_id`, `token`; `add_member`,
+  `add_channel`, `add_guild` (before the bot connects).
+- drive: `await inject_message(channel, content, author=..., mentions_bot=..., reply_to=...)`,
+  `await invoke_slash("name sub", {"opt": value}, member=..., channel=...)`,
+  `await invoke_context_menu(name, target_message_or_member, member=...)`,
+  `await click_button(message, custom_id, member=...)`, `await choose(...)`,
+  `await submit_modal(interaction, {input_id: text})`. The invoke/click calls return an
+  Interaction: `.wait_for_callback()`, `.wait_for_reply(predicate)`, `.original`,
+  `.followups`, `.replies`, `.ephemeral`, `.deferred`, `.refusals` (Discord's errors to the
+  bot, e.g. code 10062 after the deadline). A never-synced command raises CommandNotSynced.
+- await: `wait_for_call(method, "/channels/{channel_id}/messages", timeout=...)`,
+  `wait_for_message(channel, predicate, timeout)` (bot messages), `wait_for_sync()`,
+  `wait_for_gateway(op=..., event=...)`, `wait_for_resumed()`, `wait_until(predicate)`.
+  Each wait returns the next match it has not returned before.
+- read back: `messages(channel)`, `bot_messages(channel)`, `message(id)` → Message with
+  `content`, `embeds`, `components`, `buttons`, `flags`, `ephemeral`, `loading`, `edited`,
+  `versions`, `attachments`, `pings` (empty when nothing notifies anyone), `text`;
+  `calls` / `calls_to(method, route)` → Call with `json`, `allowed_mentions`, `status`;
+  `commands(guild=None)`, `sessions`.
+- faults and time: `fail_next(route, status=429, retry_after=0.05)`, `drop_gateway()`,
+  `request_reconnect()`, `invalidate_session()`, `advance_time(seconds)`.
+
+`start_bot` (async factory, per test): `bot = await start_bot(make_bot(), wait_for_sync=False)`
+logs the client in with the fake's token, connects it, waits for `on_ready` (build the bot
+with `guild_ready_timeout=0.1`), optionally waits for a command sync, and closes it after the
+test. `start_bot.errors` lists the exceptions discord.py logged from handlers meanwhile.
+
+    async def test_ask(fake_discord, start_bot):
+        await start_bot(build_bot(guild_ready_timeout=0.1), wait_for_sync=True)
+        interaction = await fake_discord.invoke_slash("ask", {"question": "Who?"})
+        reply = await interaction.wait_for_reply()
+        assert "[1]" in reply.content and not reply.pings
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import discord
+import discord.gateway
+import discord.http
+import pytest
+import pytest_asyncio
+import yarl
+
+from tests.fake_discord.server import FakeDiscord
+
+
+@pytest_asyncio.fixture
+async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """A running FakeDiscord that discord.py talks to for the duration of one test."""
+    fake = FakeDiscord()
+    await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+    )
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+class _ErrorLog(logging.Handler):
+    def __init__(self, sink: list[BaseException]) -> None:
+        super().__init__(logging.ERROR)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.sink.append(record.exc_info[1])
+
+
+class BotStarter:
+    """Starts clients against the fake and closes them at teardown."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+        self.errors: list[BaseException] = []
+        self._running: list[tuple[discord.Client, asyncio.Task[None]]] = []
+        self._log_handler = _ErrorLog(self.errors)
+        logging.getLogger("discord").addHandler(self._log_handler)
+
+    async def __call__(
+        self, bot: discord.Client, *, wait_for_sync: bool = False, timeout: float = 5.0
+    ) -> discord.Client:
+        """Log in, connect, and return once `on_ready` fired (and a sync, if asked)."""
+        await bot.login(self.fake.token)
+        task = asyncio.create_task(bot.connect(reconnect=True), name="discord-client")
+        self._running.append((bot, task))
+        ready = asyncio.create_task(bot.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {ready, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready not in done:
+            ready.cancel()
+            if task in done:
+                task.result()
+            raise TimeoutError(f"the bot was not ready within {timeout}s")
+        if wait_for_sync:
+            await self.fake.wait_for_sync(timeout)
+        return bot
+
+    async def close_all(self) -> None:
+        logging.getLogger("discord").removeHandler(self._log_handler)
+        for bot, task in reversed(self._running):
+            await bot.close()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, 5.0)
+
+
+@pytest_asyncio.fixture
+async def start_bot(fake_discord: FakeDiscord) -> AsyncIterator[BotStarter]:
+    """`await start_bot(bot)`: run a discord.Client / commands.Bot against `fake_discord`."""
+    starter = BotStarter(fake_discord)
+    try:
+        yield starter
+    finally:
+        await starter.close_all()

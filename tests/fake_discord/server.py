@@ -1,0 +1,567 @@
+"""FakeDiscord: the loopback server's lifecycle and the API tests drive it with."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from tests.fake_discord import interactions as _interactions  # noqa: F401  (registers routes)
+from tests.fake_discord import rest as _rest  # noqa: F401  (registers routes)
+from tests.fake_discord.errors import FakeDiscordError, InvalidInvocation
+from tests.fake_discord.gateway import MESSAGE_CONTENT, Frame, Gateway, Session
+from tests.fake_discord.interactions import (
+    APPLICATION_COMMAND,
+    COMPONENT,
+    MODAL_SUBMIT,
+    Interaction,
+)
+from tests.fake_discord.invocations import component_data, context_menu_data, slash_data
+from tests.fake_discord.models import (
+    ADMINISTRATOR,
+    MANAGE_GUILD,
+    Channel,
+    Guild,
+    Member,
+    Message,
+    User,
+    walk_components,
+)
+from tests.fake_discord.routing import Call, Fault, matches, serve
+from tests.fake_discord.state import World
+
+T = TypeVar("T")
+ChannelRef = Channel | int | None
+DEFAULT_TIMEOUT = 2.0
+
+
+class FakeDiscord:
+    """A Discord REST API and gateway on 127.0.0.1 for the real discord.py client.
+
+    The default world: one guild (`guild`) with text channels `channel` (#general) and
+    `other_channel` (#random); roles `admin_role` (Administrator + Manage Server),
+    `member_role` and the bot's own; members `admin` and `member` (plus the guild owner and
+    the bot). Build extra guilds, channels and members before the bot connects.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = "fake-bot-token",
+        interaction_deadline: float = 3.0,
+        token_lifetime: float = 15 * 60.0,
+        privileged_intents: Iterable[str] = ("members", "presences", "message_content"),
+    ) -> None:
+        self.token = token
+        self.interaction_deadline = interaction_deadline
+        self.token_lifetime = token_lifetime
+        self.privileged_intents = set(privileged_intents)
+        self.world = World()
+        self.guild = self.world.add_guild()
+        self.channel = next(iter(self.guild.channels.values()))
+        self.other_channel = list(self.guild.channels.values())[1]
+        self.member_role = self.world.role_named(self.guild, "Member")
+        self.admin_role = self.world.role_named(self.guild, "Admin")
+        self.bot_role = self.world.role_named(self.guild, "citebot")
+        self.admin = self.add_member("alice", roles=[self.admin_role.id])
+        self.member = self.add_member("bob", roles=[self.member_role.id])
+        self.calls: list[Call] = []
+        self.gateway_log: list[Frame] = []
+        self.interactions: dict[int, Interaction] = {}
+        self.gateway = Gateway(self)
+        self._faults: list[Fault] = []
+        self._time_offset = 0.0
+        self._changed: asyncio.Event | None = None
+        self._returned: set[int] = set()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> FakeDiscord:
+        """Listen on an ephemeral 127.0.0.1 port."""
+        app = web.Application()
+        app.router.add_get("/gw", self.gateway.handle)
+        app.router.add_get("/gw/resume", self.gateway.handle)
+        app.router.add_route("*", "/{tail:.*}", self._serve)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        await self.gateway.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeDiscord:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def api_base(self) -> str:
+        """What `discord.http.Route.BASE` must be set to."""
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def gateway_url(self) -> str:
+        """What `DiscordWebSocket.DEFAULT_GATEWAY` must be set to."""
+        return f"{self.ws_url}/gw"
+
+    # -- the world ---------------------------------------------------------------------------
+
+    @property
+    def bot_user(self) -> User:
+        return self.world.bot
+
+    @property
+    def application_id(self) -> int:
+        return self.world.application_id
+
+    def add_guild(self, name: str) -> Guild:
+        """Another guild (with the default roles and channels and the bot in it)."""
+        return self.world.add_guild(name)
+
+    def add_channel(self, name: str, *, guild: Guild | None = None) -> Channel:
+        return self.world.add_channel(guild or self.guild, name)
+
+    def add_member(
+        self, name: str, *, roles: Iterable[int] = (), guild: Guild | None = None
+    ) -> Member:
+        """A new user who is a member of the guild with these role ids."""
+        user = self.world.add_user(name)
+        return self.world.add_member(guild or self.guild, user, list(roles))
+
+    def is_admin(self, member: Member) -> bool:
+        guild = self.world.guilds[member.guild_id]
+        return bool(guild.permissions_of(member) & (ADMINISTRATOR | MANAGE_GUILD))
+
+    def commands(self, guild: Guild | int | None = None) -> list[dict[str, Any]]:
+        """The commands synced globally (None) or to a guild, as Discord stores them."""
+        guild_id = guild.id if isinstance(guild, Guild) else guild
+        return list(self.world.commands.get(guild_id, []))
+
+    # -- read-back ---------------------------------------------------------------------------
+
+    def messages(self, channel: ChannelRef = None) -> list[Message]:
+        """A channel's messages in order (including ephemeral ones), edits applied."""
+        return self.world.channel_messages(self._channel(channel).id)
+
+    def bot_messages(self, channel: ChannelRef = None) -> list[Message]:
+        return [m for m in self.messages(channel) if m.author.id == self.world.bot.id]
+
+    def message(self, message_id: int) -> Message:
+        return self.world.messages[int(message_id)]
+
+    def calls_to(self, method: str, route: str) -> list[Call]:
+        """Answered calls matching e.g. `("POST", "/channels/{channel_id}/messages")`."""
+        pattern = f"{method} {route}"
+        return [
+            c for c in self.calls if c.status is not None and matches(pattern, c.method, c.path)
+        ]
+
+    @property
+    def sessions(self) -> list[Session]:
+        return list(self.gateway.sessions.values())
+
+    # -- driving the bot ---------------------------------------------------------------------
+
+    async def inject_message(
+        self,
+        channel: ChannelRef,
+        content: str,
+        *,
+        author: Member | None = None,
+        mentions_bot: bool = False,
+        reply_to: Message | int | None = None,
+        embeds: list[dict[str, Any]] | None = None,
+    ) -> Message:
+        """A user posts a message (prefixed with the bot's mention when `mentions_bot`)."""
+        target = self._channel(channel)
+        author = author or self.member
+        if mentions_bot:
+            content = f"{self.world.bot.mention} {content}"
+        body: dict[str, Any] = {"content": content, "embeds": embeds or []}
+        if reply_to is not None:
+            reference = reply_to.id if isinstance(reply_to, Message) else int(reply_to)
+            body["message_reference"] = {"message_id": reference}
+        message = self.world.create_message(target.id, author.user, body)
+        await self._message_event("MESSAGE_CREATE", message)
+        return message
+
+    async def invoke_slash(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        member: Member | None = None,
+        channel: ChannelRef = None,
+        check_permissions: bool = True,
+    ) -> Interaction:
+        """A member runs a synced slash command; `name` may include subcommands.
+
+        Raises CommandNotSynced, CommandNotPermitted (the command's default member
+        permissions; `check_permissions=False` acts as a server-side override) or
+        InvalidInvocation, as Discord's client would not offer those.
+        """
+        target = self._channel(channel)
+        member = member or self.member
+        guild = self.world.guilds[target.guild_id]
+        data = slash_data(
+            self.world, guild, name, options or {}, member, check_permissions=check_permissions
+        )
+        return await self._interact(APPLICATION_COMMAND, target, member, data)
+
+    async def invoke_context_menu(
+        self,
+        name: str,
+        target: Message | Member | User,
+        *,
+        member: Member | None = None,
+        channel: ChannelRef = None,
+        check_permissions: bool = True,
+    ) -> Interaction:
+        """A member runs a message (target is a Message) or user context-menu command."""
+        where = self._channel(
+            channel or (target.channel_id if isinstance(target, Message) else None)
+        )
+        member = member or self.member
+        guild = self.world.guilds[where.guild_id]
+        data = context_menu_data(
+            self.world, guild, name, target, member, check_permissions=check_permissions
+        )
+        return await self._interact(APPLICATION_COMMAND, where, member, data)
+
+    async def click_button(
+        self, message: Message | int, custom_id: str, *, member: Member | None = None
+    ) -> Interaction:
+        """A member clicks a button of a message the bot sent."""
+        return await self._component(message, custom_id, None, member)
+
+    async def choose(
+        self,
+        message: Message | int,
+        custom_id: str,
+        values: list[str],
+        *,
+        member: Member | None = None,
+    ) -> Interaction:
+        """A member picks values in a select menu of a message."""
+        return await self._component(message, custom_id, values, member)
+
+    async def submit_modal(
+        self, interaction: Interaction, values: dict[str, str], *, member: Member | None = None
+    ) -> Interaction:
+        """The member fills and submits the modal the bot answered `interaction` with."""
+        modal = interaction.modal
+        if modal is None:
+            raise InvalidInvocation(f"{interaction} was not answered with a modal")
+        inputs = [c for c in walk_components(modal.get("components", [])) if c.get("type") == 4]
+        known = {c["custom_id"] for c in inputs}
+        if set(values) - known:
+            raise InvalidInvocation(f"modal has inputs {sorted(known)}, not {sorted(values)}")
+        rows = [
+            {
+                "type": 1,
+                "components": [
+                    {
+                        "type": 4,
+                        "custom_id": c["custom_id"],
+                        "value": values.get(c["custom_id"], ""),
+                    }
+                ],
+            }
+            for c in inputs
+        ]
+        data = {"custom_id": modal["custom_id"], "components": rows}
+        where = self.world.channel(interaction.channel_id)
+        return await self._interact(
+            MODAL_SUBMIT, where, member or interaction.member, data, interaction.message_id
+        )
+
+    async def _component(
+        self,
+        message: Message | int,
+        custom_id: str,
+        values: list[str] | None,
+        member: Member | None,
+    ) -> Interaction:
+        target = message if isinstance(message, Message) else self.world.message(message)
+        if target.deleted:
+            raise InvalidInvocation(f"message {target.id} was deleted")
+        data = component_data(target, custom_id, values)
+        where = self.world.channel(target.channel_id)
+        return await self._interact(COMPONENT, where, member or self.member, data, target.id)
+
+    async def _interact(
+        self,
+        kind: int,
+        channel: Channel,
+        member: Member,
+        data: dict[str, Any],
+        message_id: int | None = None,
+    ) -> Interaction:
+        if member.guild_id != channel.guild_id:
+            raise FakeDiscordError(f"{member.user.name} is not a member of that channel's guild")
+        interaction = Interaction(
+            fake=self,
+            id=self.world.ids.next(),
+            token=f"fake-interaction-{secrets.token_hex(24)}",
+            type=kind,
+            guild_id=channel.guild_id,
+            channel_id=channel.id,
+            member=member,
+            data=data,
+            created_at=self.clock(),
+            message_id=message_id,
+        )
+        self.interactions[interaction.id] = interaction
+        await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload())
+        return interaction
+
+    # -- awaiting what follows ---------------------------------------------------------------
+
+    async def wait_until(
+        self, predicate: Callable[[], T], timeout: float = DEFAULT_TIMEOUT, what: str = "it"
+    ) -> T:
+        """Wait, without polling, until `predicate()` is truthy; return its value."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            changed = self._event()
+            result = predicate()
+            if result:
+                return result
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                recent = "\n  ".join(str(c) for c in self.calls[-10:]) or "none"
+                raise TimeoutError(
+                    f"timed out after {timeout}s waiting for {what}; last calls:\n  {recent}"
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+
+    async def wait_for_call(
+        self,
+        method: str,
+        route: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        predicate: Callable[[Call], bool] | None = None,
+    ) -> Call:
+        """The next answered call matching `method route` not returned before."""
+
+        def find() -> Call | None:
+            for call in self.calls_to(method, route):
+                if id(call) not in self._returned and (predicate is None or predicate(call)):
+                    return call
+            return None
+
+        call = await self.wait_until(find, timeout, f"{method} {route}")
+        self._returned.add(id(call))
+        return call
+
+    async def wait_for_message(
+        self,
+        channel: ChannelRef = None,
+        predicate: Callable[[Message], bool] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Message:
+        """The next visible message the bot posted in the channel, not returned before."""
+        target = self._channel(channel)
+        return await self._wait_for_new_message(
+            lambda: [m for m in self.bot_messages(target) if not m.loading],
+            predicate,
+            timeout,
+            f"a bot message in #{target.name}",
+        )
+
+    async def _wait_for_new_message(
+        self,
+        candidates: Callable[[], list[Message]],
+        predicate: Callable[[Message], bool] | None,
+        timeout: float,
+        what: str,
+    ) -> Message:
+        def find() -> Message | None:
+            for message in candidates():
+                if id(message) not in self._returned and (predicate is None or predicate(message)):
+                    return message
+            return None
+
+        message = await self.wait_until(find, timeout, what)
+        self._returned.add(id(message))
+        return message
+
+    async def wait_for_sync(self, timeout: float = DEFAULT_TIMEOUT) -> Call:
+        """The next command sync (bulk overwrite, global or guild)."""
+        routes = (
+            "PUT /applications/{application_id}/commands",
+            "PUT /applications/{application_id}/guilds/{guild_id}/commands",
+        )
+
+        def find() -> Call | None:
+            for call in self.calls:
+                if call.status is None or id(call) in self._returned:
+                    continue
+                if any(matches(route, call.method, call.path) for route in routes):
+                    return call
+            return None
+
+        call = await self.wait_until(find, timeout, "a command sync")
+        self._returned.add(id(call))
+        return call
+
+    async def wait_for_gateway(
+        self,
+        *,
+        op: int | None = None,
+        event: str | None = None,
+        direction: str = "received",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Frame:
+        """The next gateway frame the fake received (or sent) with this op / event name."""
+
+        def find() -> Frame | None:
+            for frame in self.gateway_log:
+                if (
+                    id(frame) not in self._returned
+                    and frame.direction == direction
+                    and (op is None or frame.op == op)
+                    and (event is None or frame.event == event)
+                ):
+                    return frame
+            return None
+
+        frame = await self.wait_until(find, timeout, f"gateway {direction} op={op} t={event}")
+        self._returned.add(id(frame))
+        return frame
+
+    async def wait_for_resumed(self, timeout: float = DEFAULT_TIMEOUT) -> Frame:
+        """The next RESUMED the fake sent after a client's RESUME."""
+        return await self.wait_for_gateway(event="RESUMED", direction="sent", timeout=timeout)
+
+    # -- time and faults ---------------------------------------------------------------------
+
+    def clock(self) -> float:
+        """The fake's monotonic clock, which `advance_time` moves forward."""
+        return time.monotonic() + self._time_offset
+
+    def advance_time(self, seconds: float) -> None:
+        """Let deadlines pass instantly (the interaction deadline, 15-minute tokens)."""
+        self._time_offset += seconds
+        self._notify()
+
+    def fail_next(
+        self,
+        route: str,
+        status: int = 429,
+        *,
+        retry_after: float = 0.05,
+        is_global: bool = False,
+        count: int = 1,
+        code: int = 0,
+        message: str = "",
+    ) -> None:
+        """Answer the next `count` calls matching `"POST /channels/{id}/messages"` with an error.
+
+        429 comes as Discord's rate limit: `retry_after` in the body and a `Via` header, so
+        discord.py sleeps and retries. Other statuses get `{"message", "code"}`.
+        """
+        self._faults.append(
+            Fault(route, status, retry_after, is_global, code, message or f"{status}", count)
+        )
+
+    def _take_fault(self, call: Call) -> Fault | None:
+        for fault in self._faults:
+            if matches(fault.pattern, call.method, call.path):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close the gateway connection; the client reconnects and RESUMEs."""
+        await self.gateway.drop(code)
+
+    async def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT; the client reconnects and RESUMEs."""
+        await self.gateway.request_reconnect()
+
+    async def invalidate_session(self, *, resumable: bool = False) -> None:
+        """Send op 9 INVALID_SESSION."""
+        await self.gateway.invalidate_session(resumable=resumable)
+
+    # -- internals used by the routes and the gateway ---------------------------------------
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        return await serve(self, request)
+
+    def _event(self) -> asyncio.Event:
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
+
+    def _notify(self) -> None:
+        """Wake every waiter; each re-checks its condition."""
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    def _channel(self, channel: ChannelRef) -> Channel:
+        if channel is None:
+            return self.channel
+        return channel if isinstance(channel, Channel) else self.world.channel(channel)
+
+    def _message_payload(self, message: Message) -> dict[str, Any]:
+        payload = message.payload(self.world.member_of(message.guild_id, message.author))
+        interaction = self.interactions.get(message.interaction_id or 0)
+        if interaction is not None:
+            payload["interaction_metadata"] = {
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "user": interaction.member.user.payload(),
+                "authorizing_integration_owners": {"0": str(interaction.guild_id)},
+            }
+            if interaction.original_id and interaction.original_id != message.id:
+                payload["interaction_metadata"]["original_response_message_id"] = str(
+                    interaction.original_id
+                )
+        return payload
+
+    async def _message_event(self, event: str, message: Message) -> None:
+        """Tell the gateway; ephemeral messages are never dispatched, as on Discord."""
+        self._notify()
+        if message.ephemeral:
+            return
+        if event == "MESSAGE_DELETE":
+            data = {"id": str(message.id), "channel_id": str(message.channel_id)}
+            if message.guild_id is not None:
+                data["guild_id"] = str(message.guild_id)
+            await self.gateway.dispatch(event, data)
+            return
+        payload = self._message_payload(message)
+        await self.gateway.dispatch(event, payload, lambda s: self._as_seen(s, message, payload))
+
+    def _as_seen(self, session: Session, message: Message, payload: dict) -> dict:
+        """Without the message-content intent, Discord blanks messages not meant for the bot."""
+        bot_id = self.world.bot.id
+        if session.intents & MESSAGE_CONTENT or message.author.id == bot_id:
+            return payload
+        if any(u.id == bot_id for u in message.mentions):
+            return payload
+        return payload | {"content": "", "embeds": [], "attachments": [], "components": []}
