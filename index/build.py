@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +144,17 @@ def _terminal_bar(total: int) -> Any:
     return tqdm(total=total, desc="embedding", unit="text", leave=False)
 
 
+def _embed_by_length(
+    embedder: Embedder, texts: list[str], step: Callable[[int], None]
+) -> np.ndarray:
+    """Embed texts in order of length, so each batch pads little, and return them in order."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = embedder.embed([texts[i] for i in order], progress=step)
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return out
+
+
 def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -> int:
     """Embed passages and sentences of changed articles; returns passages embedded."""
     p_texts = [
@@ -167,8 +178,8 @@ def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -
             progress(BuildProgress("embedding", done, total))
 
     try:
-        p_vectors = embedder.embed(p_texts, progress=step)
-        s_vectors = embedder.embed(s_texts, progress=step)
+        p_vectors = _embed_by_length(embedder, p_texts, step)
+        s_vectors = _embed_by_length(embedder, s_texts, step)
     finally:
         if bar is not None:
             bar.close()
