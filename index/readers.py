@@ -22,9 +22,10 @@ from index.types import Article, Failure
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
-# One article larger than this is skipped: ~5 MB is ~850k words, ~8,500 passages and about
-# four minutes of embedding on two cores; split such a text into several articles.
-MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+# One article larger than this is skipped (the same limit as uploads). Measured here: a 10 MB
+# text normalises and splits in about 3 s, into ~24,000 passages and ~170,000 sentences, which
+# would take some 20-30 minutes to embed on two cores; 2 MB (a long book) takes a few minutes.
+MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 # A .jsonl file holds many articles; each of its articles still obeys MAX_ARTICLE_BYTES.
 MAX_JSONL_BYTES = 200 * 1024 * 1024
 # Files kept beside articles that are not articles: their stem (case-insensitive) is one of
