@@ -1,0 +1,49 @@
+"""A question loop in the terminal over the same engine, for trying citebot without Discord."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from bot.errors import describe
+from bot.render import render_plain
+
+if TYPE_CHECKING:
+    from index.engine import Engine
+
+PROMPT = "question> "
+WELCOME = "Ask a question about the articles (an empty line or Ctrl-D quits)."
+
+
+def chat(engine: Engine, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Answer questions read line by line until EOF, an empty line or Ctrl-C; returns 0."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty()
+    if interactive:
+        print(WELCOME, file=stdout)
+    while True:
+        if interactive:
+            print(PROMPT, end="", file=stdout, flush=True)
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            print(file=stdout)
+            return 0
+        if not line or (interactive and not line.strip()):
+            return 0
+        question = line.strip()
+        if not question:
+            continue
+        try:
+            answer = engine.ask(question)
+        except KeyboardInterrupt:
+            print(file=stdout)
+            return 0
+        except Exception as exc:
+            text = describe(exc)
+            if text is None:
+                raise
+            print(text, file=stdout)
+            continue
+        print(render_plain(answer), file=stdout, end="\n\n", flush=True)
