@@ -114,11 +114,15 @@ class IndexStore:
         uri = path.joinpath(META).resolve().as_uri() + "?mode=ro"
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+        try:
             self._db.execute("SELECT count(*) FROM articles").fetchone()
             self._faiss = faiss.read_index(str(path / FAISS))
             self._passage_vectors = np.load(path / PASSAGE_VECTORS, mmap_mode="r")
             self._sentence_vectors = np.load(path / SENTENCE_VECTORS, mmap_mode="r")
         except (sqlite3.Error, OSError, RuntimeError, ValueError) as exc:
+            self._db.close()
             raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
         self._lock = threading.Lock()
         self._check_counts()

@@ -182,3 +182,25 @@ def test_leftover_partial_versions_are_cleaned(corpus: Path, tmp_path: Path) -> 
     (leftover / "meta.sqlite").write_bytes(b"half written")
     build_index(corpus, index_dir, embedder)
     assert not leftover.exists()
+
+
+def test_an_empty_corpus_builds_an_empty_index(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    embedder = HashEmbedder()
+    report = build_index(tmp_path / "empty", tmp_path / "idx", embedder)
+    assert (report.articles, report.passages, report.embedded) == (0, 0, 0)
+    with open_store(tmp_path / "idx", embedder) as store:
+        assert store.articles() == []
+        assert store.dense_search(embedder.embed(["anything"])[0], 5) == []
+        assert store.lexical_search('"anything"', 5) == []
+
+
+def test_removing_every_article_empties_the_index(corpus: Path, tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    build_index(corpus, tmp_path / "idx", embedder)
+    shutil.rmtree(corpus)
+    corpus.mkdir()
+    report = build_index(corpus, tmp_path / "idx", embedder)
+    assert (report.removed, report.articles) == (7, 0)
+    with open_store(tmp_path / "idx", embedder) as store:
+        assert store.passage_count() == 0
