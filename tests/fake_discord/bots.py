@@ -1,8 +1,10 @@
-"""Small bots the harness's own tests run against the fake."""
+"""A small bot the harness's own tests run against the fake, one behaviour per command."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
@@ -16,8 +18,32 @@ def intents(*, message_content: bool = True, members: bool = False) -> discord.I
     return chosen
 
 
+async def _no_work() -> None:
+    return None
+
+
+class ClickView(discord.ui.View):
+    """One button that rewrites its message with who clicked it."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Press", custom_id="press", style=discord.ButtonStyle.primary)
+    async def press(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.edit_message(
+            content=f"pressed by {interaction.user.name}", view=None
+        )
+
+
+class FeedbackModal(discord.ui.Modal, title="Feedback"):
+    text: discord.ui.TextInput = discord.ui.TextInput(label="Your feedback", custom_id="text")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"thanks: {self.text.value}", ephemeral=True)
+
+
 class EchoBot(commands.Bot):
-    """Echoes `!echo` messages and mentions; offers /ask (deferred) and /now (immediate)."""
+    """Echoes `!echo` and mentions; slash commands exercise each interaction rule."""
 
     def __init__(
         self, *, message_content: bool = True, members: bool = False, sync: bool = True
@@ -30,24 +56,61 @@ class EchoBot(commands.Bot):
         )
         self.sync_on_setup = sync
         self.seen: list[discord.Message] = []
-        self.work_delay = 0.0
-        self.failures: list[Exception] = []
+        self.work: Callable[[], Awaitable[None]] = _no_work
+        self.failures: list[discord.HTTPException] = []
+        self.release = asyncio.Event()
+        self._add_commands()
 
-        @self.tree.command(name="ask", description="Answer after deferring")
+    def _add_commands(self) -> None:
+        tree = self.tree
+
+        @tree.command(name="ask", description="Answer after deferring")
         @app_commands.describe(question="What to ask")
         async def ask(interaction: discord.Interaction, question: str) -> None:
-            await asyncio.sleep(self.work_delay)
-            try:
-                await interaction.response.defer(thinking=True)
-            except discord.HTTPException as error:
-                self.failures.append(error)
-                raise
+            await self.work()
+            await self._guard(interaction.response.defer(thinking=True))
             await interaction.followup.send(f"answer to: {question}")
             await interaction.followup.send("second followup")
 
-        @self.tree.command(name="now", description="Answer at once")
+        @tree.command(name="now", description="Answer at once, privately")
         async def now(interaction: discord.Interaction) -> None:
-            await interaction.response.send_message("right away", ephemeral=True)
+            await self.work()
+            await self._guard(interaction.response.send_message("right away", ephemeral=True))
+
+        @tree.command(name="say", description="Answer with the given text")
+        async def say(interaction: discord.Interaction, text: str, times: int = 1) -> None:
+            await self._guard(interaction.response.send_message(text * times))
+
+        @tree.command(name="late", description="Defer, then follow up when released")
+        async def late(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(ephemeral=True)
+            await self.release.wait()
+            await self._guard(interaction.followup.send("finally"))
+
+        @tree.command(name="buttons", description="A message with a button")
+        async def buttons(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("press it", view=ClickView())
+
+        @tree.command(name="feedback", description="Ask for feedback in a modal")
+        async def feedback(interaction: discord.Interaction) -> None:
+            await interaction.response.send_modal(FeedbackModal())
+
+        @tree.command(name="reindex", description="Admins only")
+        @app_commands.default_permissions(manage_guild=True)
+        async def reindex(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("reindexing", ephemeral=True)
+
+        @tree.context_menu(name="Quote")
+        async def quote(interaction: discord.Interaction, message: discord.Message) -> None:
+            await interaction.response.send_message(f"> {message.content}", ephemeral=True)
+
+    async def _guard(self, call: Awaitable[object]) -> None:
+        """Keep Discord's refusals for the test to inspect, and re-raise them."""
+        try:
+            await call
+        except discord.HTTPException as error:
+            self.failures.append(error)
+            raise
 
     async def setup_hook(self) -> None:
         if self.sync_on_setup:
@@ -57,7 +120,20 @@ class EchoBot(commands.Bot):
         if message.author.bot:
             return
         self.seen.append(message)
-        if message.content.startswith("!echo "):
-            await message.channel.send(message.content.removeprefix("!echo "))
+        content = message.content
+        if content.startswith("!echo "):
+            await message.channel.send(content.removeprefix("!echo "))
+        elif content.startswith("!embed "):
+            size = int(content.removeprefix("!embed "))
+            await message.channel.send(embed=discord.Embed(description="x" * size))
+        elif content == "!file":
+            data = discord.File(io.BytesIO(b"quoted passage"), filename="passage.txt")
+            await message.channel.send("see attached", file=data)
+        elif content == "!edit":
+            draft = await message.channel.send("draft")
+            await draft.edit(content="final")
+        elif content.startswith("!ping "):
+            pings = discord.AllowedMentions(users=True, replied_user=True)
+            await message.reply(content.removeprefix("!ping "), allowed_mentions=pings)
         elif self.user in message.mentions:
-            await message.channel.send(f"you said: {message.content}")
+            await message.channel.send(f"you said: {content}")

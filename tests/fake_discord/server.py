@@ -38,6 +38,7 @@ from tests.fake_discord.state import World
 T = TypeVar("T")
 ChannelRef = Channel | int | None
 DEFAULT_TIMEOUT = 2.0
+POLL_INTERVAL = 0.01
 
 
 class FakeDiscord:
@@ -337,7 +338,7 @@ class FakeDiscord:
     async def wait_until(
         self, predicate: Callable[[], T], timeout: float = DEFAULT_TIMEOUT, what: str = "it"
     ) -> T:
-        """Wait, without polling, until `predicate()` is truthy; return its value."""
+        """Wait until `predicate()` is truthy and return its value, or raise TimeoutError."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -351,8 +352,9 @@ class FakeDiscord:
                 raise TimeoutError(
                     f"timed out after {timeout}s waiting for {what}; last calls:\n  {recent}"
                 )
+            # Woken by the fake's own changes; the poll covers predicates on the bot's state.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), remaining)
+                await asyncio.wait_for(changed.wait(), min(remaining, POLL_INTERVAL))
 
     async def wait_for_call(
         self,
