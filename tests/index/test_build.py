@@ -74,7 +74,8 @@ def test_editing_one_article_re_embeds_only_its_passages_and_sentences(
         sentences = store.article_sentences("rainfall.txt")
         assert report.embedded == len(passages)
         assert embedder.calls - calls == len(passages) + len(sentences)
-        assert "November 1998" in store.article("rainfall.txt").text
+        edited = store.article("rainfall.txt")
+        assert edited is not None and "November 1998" in edited.text
         assert "rainfall.txt" in search_titles(store, embedder, "wettest month November 1998")
 
 
@@ -162,11 +163,11 @@ def test_current_switches_atomically_and_two_versions_are_kept(
 ) -> None:
     embedder = HashEmbedder()
     index_dir = tmp_path / "idx"
-    versions = []
+    versions: list[str] = []
     for i in range(3):
         (corpus / f"extra{i}.txt").write_text(f"Extra article number {i}.", encoding="utf-8")
         build_index(corpus, index_dir, embedder)
-        versions.append(read_current(index_dir))
+        versions.append(str(read_current(index_dir)))
     assert len(set(versions)) == 3
     assert sorted(p.name for p in (index_dir / VERSIONS).iterdir()) == sorted(versions[1:])
     assert (index_dir / CURRENT).read_text().strip() == versions[-1]

@@ -1,4 +1,5 @@
 import shutil
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +18,7 @@ EMBEDDER = HashEmbedder()
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> IndexStore:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexStore]:
     index_dir = tmp_path_factory.mktemp("store") / "idx"
     build_index(TEST_DATA / "corpus", index_dir, HashEmbedder())
     opened = IndexStore.open(index_dir, EMBEDDER.name, EMBEDDER.dimension)
@@ -108,6 +109,7 @@ def test_doc_freq_counts_passages(store: IndexStore) -> None:
 def test_sentence_vectors_follow_ids(store: IndexStore) -> None:
     sentences = store.article_sentences("lighthouse.txt")
     article = store.article("lighthouse.txt")
+    assert article is not None
     vectors = store.sentence_vectors([sid for sid, _, _ in sentences])
     expected = EMBEDDER.embed([article.text[s:e] for _, s, e in sentences])
     assert np.allclose(vectors, expected)
@@ -128,7 +130,7 @@ def test_many_threads_read_at_once(store: IndexStore) -> None:
 
 def test_damaged_files_raise_index_corrupt(tmp_path: Path) -> None:
     build_index(TEST_DATA / "corpus", tmp_path / "idx", HashEmbedder())
-    version = tmp_path / "idx" / VERSIONS / read_current(tmp_path / "idx")
+    version = tmp_path / "idx" / VERSIONS / str(read_current(tmp_path / "idx"))
     (version / FAISS).write_bytes(b"not an index")
     with pytest.raises(IndexCorruptError, match="--rebuild"):
         IndexStore.open(tmp_path / "idx", EMBEDDER.name, EMBEDDER.dimension)
