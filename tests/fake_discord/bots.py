@@ -46,7 +46,12 @@ class EchoBot(commands.Bot):
     """Echoes `!echo` and mentions; slash commands exercise each interaction rule."""
 
     def __init__(
-        self, *, message_content: bool = True, members: bool = False, sync: bool = True
+        self,
+        *,
+        message_content: bool = True,
+        members: bool = False,
+        sync: bool = True,
+        sync_guild: int | None = None,
     ) -> None:
         super().__init__(
             command_prefix="!",
@@ -55,6 +60,7 @@ class EchoBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.sync_on_setup = sync
+        self.sync_guild = discord.Object(sync_guild) if sync_guild else None
         self.seen: list[discord.Message] = []
         self.work: Callable[[], Awaitable[None]] = _no_work
         self.failures: list[discord.HTTPException] = []
@@ -71,6 +77,12 @@ class EchoBot(commands.Bot):
             await self._guard(interaction.response.defer(thinking=True))
             await interaction.followup.send(f"answer to: {question}")
             await interaction.followup.send("second followup")
+
+        @tree.command(name="revise", description="Defer, then edit the original response")
+        async def revise(interaction: discord.Interaction) -> None:
+            await interaction.response.defer()
+            await interaction.edit_original_response(content="first answer")
+            await interaction.edit_original_response(content="revised answer")
 
         @tree.command(name="now", description="Answer at once, privately")
         async def now(interaction: discord.Interaction) -> None:
@@ -113,7 +125,11 @@ class EchoBot(commands.Bot):
             raise
 
     async def setup_hook(self) -> None:
-        if self.sync_on_setup:
+        if self.sync_guild is not None:
+            self.tree.copy_global_to(guild=self.sync_guild)
+            self.tree.clear_commands(guild=None)
+            await self.tree.sync(guild=self.sync_guild)
+        elif self.sync_on_setup:
             await self.tree.sync()
 
     async def on_message(self, message: discord.Message) -> None:

@@ -97,7 +97,7 @@ class Gateway:
         return ws
 
     async def _received(self, conn: Connection, payload: dict[str, Any]) -> None:
-        op, data = payload.get("op"), payload.get("d")
+        op, data = payload.get("op"), payload.get("d") or {}
         self._log("received", conn, op, None, None, data)
         if op == HEARTBEAT:
             await self._send(conn, {"op": HEARTBEAT_ACK})

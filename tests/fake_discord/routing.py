@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from tests.fake_discord.errors import DiscordHTTPError, not_found, unauthorized
 from tests.fake_discord.state import UploadedFile
@@ -164,10 +164,12 @@ async def _read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
         files: list[UploadedFile] = []
         reader = await request.multipart()
         async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue
             if part.name == "payload_json":
-                payload = json.loads(await part.text())  # type: ignore[union-attr]
+                payload = json.loads(await part.text())
             else:
-                data = await part.read()  # type: ignore[union-attr]
+                data = await part.read()
                 content_type = part.headers.get("Content-Type")
                 files.append(UploadedFile(part.filename or "file", bytes(data), content_type))
         return payload, files

@@ -336,7 +336,7 @@ class FakeDiscord:
     # -- awaiting what follows ---------------------------------------------------------------
 
     async def wait_until(
-        self, predicate: Callable[[], T], timeout: float = DEFAULT_TIMEOUT, what: str = "it"
+        self, predicate: Callable[[], T | None], timeout: float = DEFAULT_TIMEOUT, what: str = "it"
     ) -> T:
         """Wait until `predicate()` is truthy and return its value, or raise TimeoutError."""
         loop = asyncio.get_running_loop()

@@ -136,7 +136,8 @@ async def test_followup_tokens_expire_after_15_minutes(
     bot = await start_bot(EchoBot(), wait_for_sync=True)
     interaction = await fake_discord.invoke_slash("late")
     await interaction.wait_for_callback()
-    assert interaction.deferred and interaction.original.loading
+    assert interaction.deferred
+    assert interaction.original is not None and interaction.original.loading
     fake_discord.advance_time(15 * 60 + 1)
     bot.release.set()
     refusal = await interaction.wait_for_refusal()
@@ -188,3 +189,48 @@ async def test_a_modal_is_shown_and_submitted(fake_discord: FakeDiscord, start_b
     assert command.modal is not None and command.modal["title"] == "Feedback"
     submitted = await fake_discord.submit_modal(command, {"text": "nice"})
     assert (await submitted.wait_for_reply()).content == "thanks: nice"
+
+
+@pytest.mark.asyncio
+async def test_guild_synced_commands_are_invoked_in_that_guild(
+    fake_discord: FakeDiscord, start_bot
+) -> None:
+    other = fake_discord.add_guild("Elsewhere")
+    stranger = fake_discord.add_member("carol", guild=other)
+    await start_bot(EchoBot(sync_guild=fake_discord.guild.id), wait_for_sync=True)
+    assert fake_discord.commands() == []
+    assert "ask" in {c["name"] for c in fake_discord.commands(fake_discord.guild)}
+    interaction = await fake_discord.invoke_slash("ask", {"question": "here?"})
+    assert (await interaction.wait_for_reply()).content == "answer to: here?"
+    elsewhere = next(iter(other.channels.values()))
+    with pytest.raises(CommandNotSynced):
+        await fake_discord.invoke_slash(
+            "ask", {"question": "?"}, member=stranger, channel=elsewhere
+        )
+
+
+@pytest.mark.asyncio
+async def test_editing_a_deferred_original_response(fake_discord: FakeDiscord, start_bot) -> None:
+    await start_bot(EchoBot(), wait_for_sync=True)
+    interaction = await fake_discord.invoke_slash("revise")
+    await fake_discord.wait_for_call("PATCH", "/webhooks/{app}/{token}/messages/@original")
+    await fake_discord.wait_for_call("PATCH", "/webhooks/{app}/{token}/messages/@original")
+    original = interaction.original
+    assert original is not None and not original.loading
+    assert (original.content, original.versions) == ("revised answer", ["", "first answer"])
+    assert interaction.replies == [original] and interaction.followups == []
+
+
+@pytest.mark.asyncio
+async def test_an_over_long_interaction_response_is_refused_under_data(
+    fake_discord: FakeDiscord, start_bot
+) -> None:
+    bot = await start_bot(EchoBot(), wait_for_sync=True)
+    interaction = await fake_discord.invoke_slash("say", {"text": "x" * 1001, "times": 2})
+    refusal = await interaction.wait_for_refusal()
+    assert (
+        refusal.code == 50035 and refusal.errors is not None and "content" in refusal.errors["data"]
+    )
+    await fake_discord.wait_until(lambda: bot.failures, what="the bot's failed response")
+    assert "In data.content: Must be 2000 or fewer in length." in str(bot.failures[0])
+    assert not interaction.acknowledged

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 import pytest
 
 from tests.fake_discord.bots import EchoBot
-from tests.fake_discord.gateway import IDENTIFY, RESUME
+from tests.fake_discord.gateway import IDENTIFY, REQUEST_MEMBERS, RESUME
 from tests.fake_discord.server import FakeDiscord
 
 
@@ -105,3 +107,15 @@ async def test_invalid_session_makes_the_client_identify_again(
     await fake_discord.wait_until(lambda: len(fake_discord.sessions) == 2, what="a new session")
     await fake_discord.inject_message(fake_discord.channel, "!echo new session")
     assert (await fake_discord.wait_for_message()).content == "new session"
+
+
+@pytest.mark.asyncio
+async def test_requested_guild_members_arrive_in_a_chunk(
+    fake_discord: FakeDiscord, start_bot
+) -> None:
+    bot = await start_bot(EchoBot(members=True))
+    guild = bot.get_guild(fake_discord.guild.id)
+    assert guild is not None
+    members = await asyncio.wait_for(guild.chunk(), 2.0)
+    assert {m.id for m in members} >= {fake_discord.admin.id, fake_discord.member.id}
+    await fake_discord.wait_for_gateway(op=REQUEST_MEMBERS)
