@@ -18,6 +18,9 @@ from index.types import Answer, Quote, RetrievedPassage
 MESSAGE_LIMIT = 2000
 NEAREST_SOURCES = 5
 FRAGMENT_WORDS = 4  # words at each end of a long quote in a `text=start,end` fragment
+_URL = re.compile(r"(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s]")
+_INLINE = re.compile(r"([\\*_~|`\[\]<])")
+_LINE_START = re.compile(r"^(\s*)([>#+-])", re.MULTILINE)
 _ORDERED_LIST = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)
 _WHITESPACE = re.compile(r"\s+")
 
@@ -25,10 +28,19 @@ ABSTAIN_TEXT = "The articles don't answer that."
 
 
 def escape(text: str) -> str:
-    """Corpus text made inert: no markdown, no mentions, no `<…>` tags, shown as written."""
-    text = discord.utils.escape_markdown(text)
+    """Corpus text made inert: no markdown, no mentions, no `<…>` tags, shown as written.
+
+    Discord hides a backslash before punctuation, so escaping is invisible; URLs are left
+    whole because Discord links them before it reads escapes.
+    """
+    pieces = []
+    cursor = 0
+    for url in _URL.finditer(text):
+        pieces += [_INLINE.sub(r"\\\1", text[cursor : url.start()]), url.group()]
+        cursor = url.end()
+    pieces.append(_INLINE.sub(r"\\\1", text[cursor:]))
+    text = _LINE_START.sub(r"\1\\\2", "".join(pieces))
     text = _ORDERED_LIST.sub(r"\1\\.", text)
-    text = text.replace("<", "\\<")
     return discord.utils.escape_mentions(text)
 
 
