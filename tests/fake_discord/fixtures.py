@@ -2,39 +2,46 @@
 
 `fake_discord` (async, per test) starts a FakeDiscord on an ephemeral 127.0.0.1 port and
 points discord.py at it (`discord.http.Route.BASE`, `DiscordWebSocket.DEFAULT_GATEWAY`; both
-restored after the test). Set options on it before starting the bot:
-`fake_discord.interaction_deadline` (3.0 s, Discord's), `.token_lifetime` (900 s),
-`.privileged_intents` (enabled in the "portal": members, presences, message_content; a bot
-asking for one that is not gets close code 4014).
+restored after the test). Options, set before starting the bot: `interaction_deadline`
+(3.0 s, Discord's), `token_lifetime` (900 s), `privileged_intents` (those enabled "in the
+portal": members, presences, message_content; asking for another closes with 4014).
+Without the message-content intent the bot gets `content == ""` unless it is mentioned.
 
-The handle (see FakeDiscord, Interaction and Message for details):
-- world: `guild`, `channel` (#general), `other_channel`, `admin_role`, `member_role`,
-  `admin` and `member` (Members), `bot_user`, `application_id`, `token`; `add_member`,
-  `add_channel`, `add_guild` (before the bot connects).
-- drive: `await inject_message(channel, content, author=..., mentions_bot=..., reply_to=...)`,
-  `await invoke_slash("name sub", {"opt": value}, member=..., channel=...)`,
-  `await invoke_context_menu(name, target_message_or_member, member=...)`,
-  `await click_button(message, custom_id, member=...)`, `await choose(...)`,
-  `await submit_modal(interaction, {input_id: text})`. The invoke/click calls return an
-  Interaction: `.wait_for_callback()`, `.wait_for_reply(predicate)`, `.original`,
-  `.followups`, `.replies`, `.ephemeral`, `.deferred`, `.refusals` (Discord's errors to the
-  bot, e.g. code 10062 after the deadline). A never-synced command raises CommandNotSynced.
-- await: `wait_for_call(method, "/channels/{channel_id}/messages", timeout=...)`,
-  `wait_for_message(channel, predicate, timeout)` (bot messages), `wait_for_sync()`,
-  `wait_for_gateway(op=..., event=...)`, `wait_for_resumed()`, `wait_until(predicate)`.
-  Each wait returns the next match it has not returned before.
-- read back: `messages(channel)`, `bot_messages(channel)`, `message(id)` → Message with
-  `content`, `embeds`, `components`, `buttons`, `flags`, `ephemeral`, `loading`, `edited`,
-  `versions`, `attachments`, `pings` (empty when nothing notifies anyone), `text`;
-  `calls` / `calls_to(method, route)` → Call with `json`, `allowed_mentions`, `status`;
-  `commands(guild=None)`, `sessions`.
-- faults and time: `fail_next(route, status=429, retry_after=0.05)`, `drop_gateway()`,
-  `request_reconnect()`, `invalidate_session()`, `advance_time(seconds)`.
+The handle (docstrings in server.py, interactions.py, models.py):
+- world: `guild`, `channel` (#general), `other_channel`, `admin_role` (Administrator +
+  Manage Server), `member_role`, `admin` and `member` (Members), `bot_user`,
+  `application_id`, `token`; `add_member(name, roles=[...])`, `add_channel`, `add_guild`.
+- drive: `await inject_message(channel, content, author=, mentions_bot=, reply_to=)`,
+  `await invoke_slash("name [sub]", {"opt": value}, member=, channel=)`,
+  `await invoke_context_menu(name, message_or_member, member=)`,
+  `await click_button(message, custom_id, member=)`, `await choose(message, id, values)`,
+  `await submit_modal(interaction, {input_id: text})`. A never-synced command raises
+  CommandNotSynced; a member lacking its default permissions, CommandNotPermitted
+  (`check_permissions=False` = an admin's override); bad options, InvalidInvocation.
+- an Interaction: `await wait_for_callback()`, `await wait_for_reply(predicate)`,
+  `original`, `followups`, `replies`, `ephemeral`, `deferred`, `callback_type`, `modal`,
+  `refusals` / `await wait_for_refusal()` (Discord's errors to the bot: 10062 after the
+  deadline, 40060, 50027, 50035...). As on Discord, the first followup after a thinking
+  defer fills the original message (it is `original`, not in `followups`).
+- await (each returns the next match not returned before; TimeoutError lists recent
+  calls): `wait_for_call(method, "/channels/{channel_id}/messages", timeout=)`,
+  `wait_for_message(channel, predicate, timeout)` (the bot's visible messages),
+  `wait_for_sync()`, `wait_for_gateway(op=, event=)`, `wait_for_resumed()`,
+  `wait_until(predicate, timeout, what)`.
+- read back: `messages(channel)`, `bot_messages(channel)`, `message(id)` -> Message with
+  `content`, `embeds`, `components`, `buttons`, `attachments`, `flags`, `ephemeral`,
+  `loading`, `edited`, `versions`, `deleted`, `text` (content + embed text) and `pings`
+  (falsy when nobody is notified; worst case, ignoring the author's permissions);
+  `calls` / `calls_to(method, route)` -> Call with `json`, `allowed_mentions`, `status`,
+  `response`; `commands(guild=None)`; `sessions`; `gateway_log`.
+- faults and time: `fail_next("POST /channels/{channel_id}/messages", status=429,
+  retry_after=0.05)`, `await drop_gateway()`, `await request_reconnect()`,
+  `await invalidate_session()`, `advance_time(seconds)` (deadlines pass instantly).
 
-`start_bot` (async factory, per test): `bot = await start_bot(make_bot(), wait_for_sync=False)`
-logs the client in with the fake's token, connects it, waits for `on_ready` (build the bot
-with `guild_ready_timeout=0.1`), optionally waits for a command sync, and closes it after the
-test. `start_bot.errors` lists the exceptions discord.py logged from handlers meanwhile.
+`start_bot` (async factory, per test): `await start_bot(bot, wait_for_sync=False)` logs the
+client in with the fake's token, connects it, returns once `on_ready` fired (build the bot
+with `guild_ready_timeout=0.1`) and, if asked, a command sync was made; the bot is closed
+after the test. `start_bot.errors` collects exceptions discord.py logged from handlers.
 
     async def test_ask(fake_discord, start_bot):
         await start_bot(build_bot(guild_ready_timeout=0.1), wait_for_sync=True)

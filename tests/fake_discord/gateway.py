@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fake_discord.models import Message
+
 if TYPE_CHECKING:
     from tests.fake_discord.server import FakeDiscord
 
@@ -230,3 +232,12 @@ class Gateway:
     async def close(self) -> None:
         for conn in list(self.connections):
             await conn.ws.close(code=1001)
+
+
+def as_seen(session: Session, message: Message, payload: dict[str, Any], bot_id: int) -> dict:
+    """Without the message-content intent, Discord blanks messages not meant for the bot."""
+    if session.intents & MESSAGE_CONTENT or message.author.id == bot_id:
+        return payload
+    if any(u.id == bot_id for u in message.mentions):
+        return payload
+    return payload | {"content": "", "embeds": [], "attachments": [], "components": []}

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
 from tests.fake_discord import interactions as _interactions  # noqa: F401  (registers routes)
 from tests.fake_discord import rest as _rest  # noqa: F401  (registers routes)
 from tests.fake_discord.errors import FakeDiscordError, InvalidInvocation
-from tests.fake_discord.gateway import MESSAGE_CONTENT, Frame, Gateway, Session
+from tests.fake_discord.gateway import Gateway, Session, as_seen
 from tests.fake_discord.interactions import (
     APPLICATION_COMMAND,
     COMPONENT,
@@ -34,14 +32,12 @@ from tests.fake_discord.models import (
 )
 from tests.fake_discord.routing import Call, Fault, matches, serve
 from tests.fake_discord.state import World
+from tests.fake_discord.waiting import DEFAULT_TIMEOUT, Recorder
 
-T = TypeVar("T")
 ChannelRef = Channel | int | None
-DEFAULT_TIMEOUT = 2.0
-POLL_INTERVAL = 0.01
 
 
-class FakeDiscord:
+class FakeDiscord(Recorder):
     """A Discord REST API and gateway on 127.0.0.1 for the real discord.py client.
 
     The default world: one guild (`guild`) with text channels `channel` (#general) and
@@ -58,6 +54,7 @@ class FakeDiscord:
         token_lifetime: float = 15 * 60.0,
         privileged_intents: Iterable[str] = ("members", "presences", "message_content"),
     ) -> None:
+        super().__init__()
         self.token = token
         self.interaction_deadline = interaction_deadline
         self.token_lifetime = token_lifetime
@@ -71,14 +68,10 @@ class FakeDiscord:
         self.bot_role = self.world.role_named(self.guild, "citebot")
         self.admin = self.add_member("alice", roles=[self.admin_role.id])
         self.member = self.add_member("bob", roles=[self.member_role.id])
-        self.calls: list[Call] = []
-        self.gateway_log: list[Frame] = []
         self.interactions: dict[int, Interaction] = {}
         self.gateway = Gateway(self)
         self._faults: list[Fault] = []
         self._time_offset = 0.0
-        self._changed: asyncio.Event | None = None
-        self._returned: set[int] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -167,16 +160,24 @@ class FakeDiscord:
     def message(self, message_id: int) -> Message:
         return self.world.messages[int(message_id)]
 
-    def calls_to(self, method: str, route: str) -> list[Call]:
-        """Answered calls matching e.g. `("POST", "/channels/{channel_id}/messages")`."""
-        pattern = f"{method} {route}"
-        return [
-            c for c in self.calls if c.status is not None and matches(pattern, c.method, c.path)
-        ]
-
     @property
     def sessions(self) -> list[Session]:
         return list(self.gateway.sessions.values())
+
+    async def wait_for_message(
+        self,
+        channel: ChannelRef = None,
+        predicate: Callable[[Message], bool] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Message:
+        """The next visible message the bot posted in the channel, not returned before."""
+        target = self._channel(channel)
+        return await self._wait_for_new_message(
+            lambda: [m for m in self.bot_messages(target) if not m.loading],
+            predicate,
+            timeout,
+            f"a bot message in #{target.name}",
+        )
 
     # -- driving the bot ---------------------------------------------------------------------
 
@@ -333,129 +334,6 @@ class FakeDiscord:
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload())
         return interaction
 
-    # -- awaiting what follows ---------------------------------------------------------------
-
-    async def wait_until(
-        self, predicate: Callable[[], T | None], timeout: float = DEFAULT_TIMEOUT, what: str = "it"
-    ) -> T:
-        """Wait until `predicate()` is truthy and return its value, or raise TimeoutError."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            changed = self._event()
-            result = predicate()
-            if result:
-                return result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                recent = "\n  ".join(str(c) for c in self.calls[-10:]) or "none"
-                raise TimeoutError(
-                    f"timed out after {timeout}s waiting for {what}; last calls:\n  {recent}"
-                )
-            # Woken by the fake's own changes; the poll covers predicates on the bot's state.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), min(remaining, POLL_INTERVAL))
-
-    async def wait_for_call(
-        self,
-        method: str,
-        route: str,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        predicate: Callable[[Call], bool] | None = None,
-    ) -> Call:
-        """The next answered call matching `method route` not returned before."""
-
-        def find() -> Call | None:
-            for call in self.calls_to(method, route):
-                if id(call) not in self._returned and (predicate is None or predicate(call)):
-                    return call
-            return None
-
-        call = await self.wait_until(find, timeout, f"{method} {route}")
-        self._returned.add(id(call))
-        return call
-
-    async def wait_for_message(
-        self,
-        channel: ChannelRef = None,
-        predicate: Callable[[Message], bool] | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> Message:
-        """The next visible message the bot posted in the channel, not returned before."""
-        target = self._channel(channel)
-        return await self._wait_for_new_message(
-            lambda: [m for m in self.bot_messages(target) if not m.loading],
-            predicate,
-            timeout,
-            f"a bot message in #{target.name}",
-        )
-
-    async def _wait_for_new_message(
-        self,
-        candidates: Callable[[], list[Message]],
-        predicate: Callable[[Message], bool] | None,
-        timeout: float,
-        what: str,
-    ) -> Message:
-        def find() -> Message | None:
-            for message in candidates():
-                if id(message) not in self._returned and (predicate is None or predicate(message)):
-                    return message
-            return None
-
-        message = await self.wait_until(find, timeout, what)
-        self._returned.add(id(message))
-        return message
-
-    async def wait_for_sync(self, timeout: float = DEFAULT_TIMEOUT) -> Call:
-        """The next command sync (bulk overwrite, global or guild)."""
-        routes = (
-            "PUT /applications/{application_id}/commands",
-            "PUT /applications/{application_id}/guilds/{guild_id}/commands",
-        )
-
-        def find() -> Call | None:
-            for call in self.calls:
-                if call.status is None or id(call) in self._returned:
-                    continue
-                if any(matches(route, call.method, call.path) for route in routes):
-                    return call
-            return None
-
-        call = await self.wait_until(find, timeout, "a command sync")
-        self._returned.add(id(call))
-        return call
-
-    async def wait_for_gateway(
-        self,
-        *,
-        op: int | None = None,
-        event: str | None = None,
-        direction: str = "received",
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> Frame:
-        """The next gateway frame the fake received (or sent) with this op / event name."""
-
-        def find() -> Frame | None:
-            for frame in self.gateway_log:
-                if (
-                    id(frame) not in self._returned
-                    and frame.direction == direction
-                    and (op is None or frame.op == op)
-                    and (event is None or frame.event == event)
-                ):
-                    return frame
-            return None
-
-        frame = await self.wait_until(find, timeout, f"gateway {direction} op={op} t={event}")
-        self._returned.add(id(frame))
-        return frame
-
-    async def wait_for_resumed(self, timeout: float = DEFAULT_TIMEOUT) -> Frame:
-        """The next RESUMED the fake sent after a client's RESUME."""
-        return await self.wait_for_gateway(event="RESUMED", direction="sent", timeout=timeout)
-
     # -- time and faults ---------------------------------------------------------------------
 
     def clock(self) -> float:
@@ -513,17 +391,6 @@ class FakeDiscord:
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         return await serve(self, request)
 
-    def _event(self) -> asyncio.Event:
-        if self._changed is None:
-            self._changed = asyncio.Event()
-        return self._changed
-
-    def _notify(self) -> None:
-        """Wake every waiter; each re-checks its condition."""
-        if self._changed is not None:
-            self._changed.set()
-            self._changed = None
-
     def _channel(self, channel: ChannelRef) -> Channel:
         if channel is None:
             return self.channel
@@ -557,13 +424,5 @@ class FakeDiscord:
             await self.gateway.dispatch(event, data)
             return
         payload = self._message_payload(message)
-        await self.gateway.dispatch(event, payload, lambda s: self._as_seen(s, message, payload))
-
-    def _as_seen(self, session: Session, message: Message, payload: dict) -> dict:
-        """Without the message-content intent, Discord blanks messages not meant for the bot."""
         bot_id = self.world.bot.id
-        if session.intents & MESSAGE_CONTENT or message.author.id == bot_id:
-            return payload
-        if any(u.id == bot_id for u in message.mentions):
-            return payload
-        return payload | {"content": "", "embeds": [], "attachments": [], "components": []}
+        await self.gateway.dispatch(event, payload, lambda s: as_seen(s, message, payload, bot_id))
