@@ -21,8 +21,6 @@ from tests.fake_discord.interactions import (
 )
 from tests.fake_discord.invocations import component_data, context_menu_data, slash_data
 from tests.fake_discord.models import (
-    ADMINISTRATOR,
-    MANAGE_GUILD,
     Channel,
     Guild,
     Member,
@@ -138,10 +136,6 @@ class FakeDiscord(Recorder):
         """A new user who is a member of the guild with these role ids."""
         user = self.world.add_user(name)
         return self.world.add_member(guild or self.guild, user, list(roles))
-
-    def is_admin(self, member: Member) -> bool:
-        guild = self.world.guilds[member.guild_id]
-        return bool(guild.permissions_of(member) & (ADMINISTRATOR | MANAGE_GUILD))
 
     def commands(self, guild: Guild | int | None = None) -> list[dict[str, Any]]:
         """The commands synced globally (None) or to a guild, as Discord stores them."""
