@@ -93,6 +93,17 @@ class EchoBot(commands.Bot):
         async def say(interaction: discord.Interaction, text: str, times: int = 1) -> None:
             await self._guard(interaction.response.send_message(text * times))
 
+        @tree.command(name="topic", description="Pick a topic")
+        async def topic(interaction: discord.Interaction, name: str) -> None:
+            await interaction.response.send_message(f"topic: {name}")
+
+        @topic.autocomplete("name")
+        async def topic_names(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[str]]:
+            names = ["astronomy", "astrology", "biology"]
+            return [app_commands.Choice(name=n, value=n) for n in names if n.startswith(current)]
+
         @tree.command(name="late", description="Defer, then follow up when released")
         async def late(interaction: discord.Interaction) -> None:
             await interaction.response.defer(ephemeral=True)

@@ -15,11 +15,13 @@ The handle (docstrings in server.py, interactions.py, models.py):
   `await invoke_slash("name [sub]", {"opt": value}, member=, channel=)`,
   `await invoke_context_menu(name, message_or_member, member=)`,
   `await click_button(message, custom_id, member=)`, `await choose(message, id, values)`,
-  `await submit_modal(interaction, {input_id: text})`. A never-synced command raises
+  `await submit_modal(interaction, {input_id: text})`,
+  `await autocomplete(name, {"opt": "partial"}, focused="opt")`. A never-synced command raises
   CommandNotSynced; a member lacking its default permissions, CommandNotPermitted
   (`check_permissions=False` = an admin's override); bad options, InvalidInvocation.
 - an Interaction: `await wait_for_callback()`, `await wait_for_reply(predicate)`,
   `original`, `followups`, `replies`, `ephemeral`, `deferred`, `callback_type`, `modal`,
+  `autocomplete_choices`,
   `refusals` / `await wait_for_refusal()` (Discord's errors to the bot: 10062 after the
   deadline, 40060, 50027, 50035...). As on Discord, the first followup after a thinking
   defer fills the original message (it is `original`, not in `followups`).

@@ -63,8 +63,13 @@ def slash_data(
     member: Member,
     *,
     check_permissions: bool = True,
+    focused: str | None = None,
 ) -> dict[str, Any]:
-    """The `data` of a slash command; `name` may hold subcommands (`"index build"`)."""
+    """The `data` of a slash command; `name` may hold subcommands (`"index build"`).
+
+    With `focused`, it is an autocomplete request: that option holds the partial text
+    typed so far and required options may still be missing.
+    """
     root, *subcommands = name.split()
     command = synced_command(world, guild, root, SLASH)
     if check_permissions:
@@ -80,7 +85,7 @@ def slash_data(
     if nested:
         raise InvalidInvocation(f"{name!r} needs a subcommand, one of {nested}")
     resolved: dict[str, dict[str, Any]] = {}
-    container.extend(_options(guild, member, definitions, options, resolved))
+    container.extend(_options(guild, member, definitions, options, resolved, focused))
     data: dict[str, Any] = {"id": command["id"], "name": root, "type": SLASH, "options": top}
     if "guild_id" in command:
         data["guild_id"] = command["guild_id"]
@@ -155,22 +160,26 @@ def _options(
     definitions: list[dict[str, Any]],
     given: dict[str, Any],
     resolved: dict[str, dict[str, Any]],
+    focused: str | None = None,
 ) -> list[dict[str, Any]]:
     by_name = {d["name"]: d for d in definitions}
     unknown = sorted(set(given) - set(by_name))
     if unknown:
         raise InvalidInvocation(f"unknown options {unknown}; the command has {sorted(by_name)}")
     missing = [d["name"] for d in definitions if d.get("required") and d["name"] not in given]
-    if missing:
+    if missing and focused is None:
         raise InvalidInvocation(f"required options missing: {missing}")
-    return [
-        {
-            "name": name,
-            "type": by_name[name]["type"],
-            "value": _value(guild, invoker, by_name[name], value, resolved),
-        }
-        for name, value in given.items()
-    ]
+    if focused is not None and not by_name.get(focused, {}).get("autocomplete"):
+        raise InvalidInvocation(f"option {focused!r} does not autocomplete")
+    found = []
+    for name, value in given.items():
+        option: dict[str, Any] = {"name": name, "type": by_name[name]["type"]}
+        if name == focused:
+            option |= {"value": str(value), "focused": True}
+        else:
+            option["value"] = _value(guild, invoker, by_name[name], value, resolved)
+        found.append(option)
+    return found
 
 
 def _value(

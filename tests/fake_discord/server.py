@@ -15,6 +15,7 @@ from tests.fake_discord.errors import FakeDiscordError, InvalidInvocation
 from tests.fake_discord.gateway import Gateway, Session, as_seen
 from tests.fake_discord.interactions import (
     APPLICATION_COMMAND,
+    AUTOCOMPLETE,
     COMPONENT,
     MODAL_SUBMIT,
     Interaction,
@@ -220,6 +221,22 @@ class FakeDiscord(Recorder):
             self.world, guild, name, options or {}, member, check_permissions=check_permissions
         )
         return await self._interact(APPLICATION_COMMAND, target, member, data)
+
+    async def autocomplete(
+        self,
+        name: str,
+        options: dict[str, Any],
+        focused: str,
+        *,
+        member: Member | None = None,
+        channel: ChannelRef = None,
+    ) -> Interaction:
+        """A member types into option `focused`; the reply is `autocomplete_choices`."""
+        target = self._channel(channel)
+        member = member or self.member
+        guild = self.world.guilds[target.guild_id]
+        data = slash_data(self.world, guild, name, options, member, focused=focused)
+        return await self._interact(AUTOCOMPLETE, target, member, data)
 
     async def invoke_context_menu(
         self,

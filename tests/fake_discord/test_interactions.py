@@ -234,3 +234,13 @@ async def test_an_over_long_interaction_response_is_refused_under_data(
     await fake_discord.wait_until(lambda: bot.failures, what="the bot's failed response")
     assert "In data.content: Must be 2000 or fewer in length." in str(bot.failures[0])
     assert not interaction.acknowledged
+
+
+@pytest.mark.asyncio
+async def test_autocomplete_returns_the_bots_choices(fake_discord: FakeDiscord, start_bot) -> None:
+    await start_bot(EchoBot(), wait_for_sync=True)
+    typing = await fake_discord.autocomplete("topic", {"name": "astr"}, focused="name")
+    await typing.wait_for_callback()
+    assert [c["value"] for c in typing.autocomplete_choices or []] == ["astronomy", "astrology"]
+    with pytest.raises(InvalidInvocation, match="does not autocomplete"):
+        await fake_discord.autocomplete("say", {"text": "a"}, focused="text")
