@@ -17,7 +17,7 @@ from tests.fake_discord.errors import (
 )
 from tests.fake_discord.models import EPHEMERAL, Member, Message
 from tests.fake_discord.routing import ROUTES, Reply, Request
-from tests.fake_discord.rules import check_message
+from tests.fake_discord.rules import check_message, edited_body
 
 if TYPE_CHECKING:
     from tests.fake_discord.server import FakeDiscord
@@ -175,8 +175,10 @@ async def callback(req: Request) -> Reply:
         raise _refuse(interaction, already_acknowledged())
     kind = int(req.body.get("type", 0))
     data = req.body.get("data") or {}
-    message = await _respond(fake, interaction, kind, data, req)
+    _check_response(interaction, kind, data, req)
+    # Acknowledged before any await, so a concurrent second callback sees it.
     interaction.callback_type, interaction.callback_data = kind, data
+    message = await _respond(fake, interaction, kind, data, req)
     fake._notify()
     if "with_response" not in req.call.query:
         return 204, None
@@ -195,10 +197,10 @@ async def callback(req: Request) -> Reply:
     return 200, result
 
 
-async def _respond(
-    fake: FakeDiscord, interaction: Interaction, kind: int, data: dict[str, Any], req: Request
-) -> Message | None:
-    world = fake.world
+def _check_response(
+    interaction: Interaction, kind: int, data: dict[str, Any], req: Request
+) -> None:
+    """Refuse a response type the interaction cannot take, or a message over Discord's limits."""
     on_message = interaction.type in (COMPONENT, MODAL_SUBMIT) and interaction.message_id
     allowed = {
         APPLICATION_COMMAND: {MESSAGE, DEFERRED_MESSAGE, MODAL},
@@ -207,37 +209,37 @@ async def _respond(
         MODAL_SUBMIT: {MESSAGE, DEFERRED_MESSAGE}
         | ({DEFERRED_UPDATE, UPDATE_MESSAGE} if on_message else set()),
     }[interaction.type]
-    if kind not in allowed:
-        raise _refuse(
-            interaction,
-            invalid_form_body(
-                {
-                    "type": {
-                        "_errors": [
-                            {
-                                "code": "INTERACTION_RESPONSE_TYPE_INVALID",
-                                "message": "Invalid interaction response type",
-                            }
-                        ]
-                    }
-                }
-            ),
-        )
-    if kind == MESSAGE:
-        try:
+    try:
+        if kind not in allowed:
+            raise invalid_form_body(
+                {"type": _error("INTERACTION_RESPONSE_TYPE_INVALID", "Invalid response type")}
+            )
+        if kind == MESSAGE:
             check_message(data, has_files=bool(req.files), nest="data")
-        except DiscordHTTPError as error:
-            raise _refuse(interaction, error) from None
+        elif kind == UPDATE_MESSAGE:
+            message = interaction.fake.world.messages[interaction.message_id]  # type: ignore[index]
+            check_message(
+                edited_body(message, data), has_files=bool(req.files or message.attachments)
+            )
+    except DiscordHTTPError as error:
+        raise _refuse(interaction, error) from None
+
+
+async def _respond(
+    fake: FakeDiscord, interaction: Interaction, kind: int, data: dict[str, Any], req: Request
+) -> Message | None:
+    """Carry out a checked response: create, defer or update the message it concerns."""
+    world = fake.world
+    if kind in (MESSAGE, DEFERRED_MESSAGE):
+        loading = kind == DEFERRED_MESSAGE
+        body = {"flags": int(data.get("flags") or 0) & EPHEMERAL} if loading else data
         message = world.create_message(
-            interaction.channel_id, world.bot, data, req.files, interaction_id=interaction.id
-        )
-        interaction.original_id = message.id
-        await fake._message_event("MESSAGE_CREATE", message)
-        return message
-    if kind == DEFERRED_MESSAGE:
-        body = {"flags": int(data.get("flags") or 0) & EPHEMERAL}
-        message = world.create_message(
-            interaction.channel_id, world.bot, body, interaction_id=interaction.id, loading=True
+            interaction.channel_id,
+            world.bot,
+            body,
+            [] if loading else req.files,
+            interaction_id=interaction.id,
+            loading=loading,
         )
         interaction.original_id = message.id
         await fake._message_event("MESSAGE_CREATE", message)
@@ -245,24 +247,23 @@ async def _respond(
     if kind in (DEFERRED_UPDATE, UPDATE_MESSAGE):
         message = world.messages[interaction.message_id]  # type: ignore[index]
         interaction.original_id = message.id
-        if kind == UPDATE_MESSAGE:
-            await _edit(fake, interaction, message, data, req)
-        return message if kind == UPDATE_MESSAGE else None
+        if kind == DEFERRED_UPDATE:
+            return None
+        world.edit_message(message, data, req.files)
+        await fake._message_event("MESSAGE_UPDATE", message)
+        return message
     return None
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"_errors": [{"code": code, "message": message}]}
 
 
 async def _edit(
     fake: FakeDiscord, interaction: Interaction, message: Message, body: dict, req: Request
 ) -> None:
-    merged = {
-        "content": message.content,
-        "embeds": message.embeds,
-        "components": message.components,
-        "flags": message.flags,
-        **{k: v for k, v in body.items() if k in ("content", "embeds", "components")},
-    }
     try:
-        check_message(merged, has_files=bool(req.files or message.attachments))
+        check_message(edited_body(message, body), has_files=bool(req.files or message.attachments))
     except DiscordHTTPError as error:
         raise _refuse(interaction, error) from None
     fake.world.edit_message(message, body, req.files)

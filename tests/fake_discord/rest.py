@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.fake_discord.errors import CANNOT_EDIT_OTHERS_MESSAGE, DiscordHTTPError, unknown_message
 from tests.fake_discord.models import Message
 from tests.fake_discord.routing import ROUTES, Reply, Request
-from tests.fake_discord.rules import check_message
+from tests.fake_discord.rules import check_message, edited_body
 
 
 @ROUTES.add("GET", "/users/@me")
@@ -135,7 +133,7 @@ async def edit_message(req: Request) -> Reply:
         raise DiscordHTTPError(
             403, CANNOT_EDIT_OTHERS_MESSAGE, "Cannot edit a message authored by another user"
         )
-    check_message(_merged(message, req.body), has_files=bool(req.files or message.attachments))
+    check_message(edited_body(message, req.body), has_files=bool(req.files or message.attachments))
     fake.world.edit_message(message, req.body, req.files)
     await fake._message_event("MESSAGE_UPDATE", message)
     return 200, fake._message_payload(message)
@@ -190,17 +188,3 @@ async def get_guild_channels(req: Request) -> Reply:
 async def get_guild_roles(req: Request) -> Reply:
     guild = req.fake.world.guilds[_guild_scope(req)]  # type: ignore[index]
     return 200, [r.payload() for r in guild.roles.values()]
-
-
-def _merged(message: Message, body: dict[str, Any]) -> dict[str, Any]:
-    """The message's fields after an edit, for limit and emptiness checks."""
-    merged = {
-        "content": message.content,
-        "embeds": message.embeds,
-        "components": message.components,
-        "flags": message.flags,
-    }
-    merged.update({k: v for k, v in body.items() if k in merged})
-    if "attachments" in body:
-        merged["attachments"] = body["attachments"]
-    return merged

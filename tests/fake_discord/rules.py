@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fake_discord.errors import empty_message, invalid_form_body
+from tests.fake_discord.models import Message
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
@@ -157,6 +158,20 @@ def is_empty(body: dict[str, Any], *, has_files: bool) -> bool:
         or has_files
         or body.get("attachments")
     )
+
+
+def edited_body(message: Message, edit: dict[str, Any]) -> dict[str, Any]:
+    """The message's fields once `edit` is applied, for limit and emptiness checks."""
+    merged: dict[str, Any] = {
+        "content": message.content,
+        "embeds": message.embeds,
+        "components": message.components,
+        "flags": message.flags,
+    }
+    merged.update({k: v for k, v in edit.items() if k in ("content", "embeds", "components")})
+    if "attachments" in edit:
+        merged["attachments"] = edit["attachments"]
+    return merged
 
 
 def check_message(body: dict[str, Any], *, has_files: bool, nest: str | None = None) -> None:
