@@ -73,11 +73,16 @@ class Ask(commands.Cog):
         self.remember(message, answer)
 
     async def _private_error(self, interaction: discord.Interaction, text: str) -> None:
-        """Replace the public "thinking…" message with a reply only the asker sees."""
+        """Replace the public "thinking…" message with a reply only the asker sees.
+
+        The first followup after a public defer would be public whatever its flags, so the
+        deferred message is settled (edited, then deleted) before the private followup.
+        """
         try:
+            await interaction.edit_original_response(content="I couldn't answer that.")
             await interaction.delete_original_response()
         except discord.HTTPException:
-            log.debug("could not delete the deferred response", exc_info=True)
+            log.debug("could not remove the deferred response", exc_info=True)
         await interaction.followup.send(text, ephemeral=True)
 
     def question_in(self, message: discord.Message) -> str | None:
