@@ -1,0 +1,78 @@
+"""When to say "not in the articles": a rule combining retrieval and quote signals.
+
+No single similarity threshold separates answerable from unanswerable questions: a question
+on the right topic whose fact is absent retrieves passages as close as an answerable one.
+So the rule adds up evidence from different sources, each in [0, 1]:
+  - `cosine`: the best passage's cosine with the question (MiniLM: topic match);
+  - `overlap`: the share of the question's rare-term weight that the best quote holds
+    (lexical evidence that the quote is about the question's specific things);
+  - `agreement`: 1 when the dense and BM25 retrievers rank the same passage first, 0.5 when
+    each one's best is in the other's top three, else 0;
+  - `typed`: 1 when the question asks for an amount, a date or a name and the best quote
+    holds one; 0 when it asks for one and the quote has none; 0.5 when the kind is unknown.
+The engine answers when `weights · signals >= threshold`, and abstains otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """The evidence the abstention rule weighs for one question."""
+
+    cosine: float
+    overlap: float
+    agreement: float
+    typed: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "cosine": self.cosine,
+            "overlap": self.overlap,
+            "agreement": self.agreement,
+            "typed": self.typed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AbstainRule:
+    """Answer when the weighted sum of the signals reaches the threshold."""
+
+    cosine: float = 1.0
+    overlap: float = 1.0
+    agreement: float = 0.2
+    typed: float = 0.2
+    threshold: float = 1.0
+
+    def confidence(self, s: Signals) -> float:
+        """The weighted sum of the signals."""
+        return (
+            self.cosine * s.cosine
+            + self.overlap * s.overlap
+            + self.agreement * s.agreement
+            + self.typed * s.typed
+        )
+
+    def should_answer(self, s: Signals) -> bool:
+        return self.confidence(s) >= self.threshold
+
+    def reason(self, s: Signals) -> str:
+        """A short explanation of an abstention, for logs and the sources list."""
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in s.as_dict().items())
+        return (
+            f"confidence {self.confidence(s):.2f} below {self.threshold:.2f} "
+            f"({parts}): the articles do not seem to answer this"
+        )
+
+
+def agreement(dense_ids: list[int], lexical_ids: list[int], top: int = 3) -> float:
+    """1 if both retrievers put the same passage first; 0.5 if each best is in the other's top."""
+    if not dense_ids or not lexical_ids:
+        return 0.0
+    if dense_ids[0] == lexical_ids[0]:
+        return 1.0
+    if dense_ids[0] in lexical_ids[:top] and lexical_ids[0] in dense_ids[:top]:
+        return 0.5
+    return 0.0

@@ -1,0 +1,79 @@
+"""What kind of thing a question asks for (an amount, a date, a name) and whether text holds one."""
+
+from __future__ import annotations
+
+import re
+
+NUMBER, DATE, PERSON, PLACE = "number", "date", "person", "place"
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_QUESTION_TYPES: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(
+            r"\b(?:what|which|in what|during what|by what)\s+(?:year|years|date|day|month|"
+            r"century|decade|era|period|time|season)\b|\bwhen\b|\bhow long ago\b",
+            re.I,
+        ),
+        DATE,
+    ),
+    (
+        re.compile(
+            r"\bhow\s+(?:many|much|long|old|far|large|big|tall|high|deep|wide|heavy|fast|"
+            r"often|few)\b|\bwhat\s+(?:percentage|percent|proportion|fraction|number|amount|"
+            r"size|age|population|rate|speed|temperature)\b",
+            re.I,
+        ),
+        NUMBER,
+    ),
+    (re.compile(r"\bwho\b|\bwhom\b|\bwhose\b", re.I), PERSON),
+    (re.compile(r"\bwhere\b", re.I), PLACE),
+]
+
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
+    "ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|"
+    "dozen|dozens|half|twice|single|double|triple|several|percent"
+)
+_HAS_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_HAS_DATE = re.compile(
+    rf"\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS})\.?\s+\d|\b\d{{1,2}}\s+(?:{_MONTHS})\b|"
+    r"\b\d{1,2}(?:st|nd|rd|th)\s+century\b|\b(?:monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|yesterday|today|tomorrow)\b|\b(?:century|decade|BC|AD|BCE|CE)\b",
+    re.I,
+)
+_HAS_MONTH = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December)\b"
+)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
+
+
+def question_type(question: str) -> str | None:
+    """The kind of answer the question asks for, or None when it cannot be told."""
+    for pattern, kind in _QUESTION_TYPES:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def _new_names(text: str, question_words: set[str]) -> bool:
+    """True when the text holds a capitalised word (not first in it) the question lacks."""
+    return any(
+        m.group().casefold() not in question_words for m in _CAPITALISED.finditer(text.strip())
+    )
+
+
+def holds_type(text: str, kind: str | None, question_words: set[str]) -> bool:
+    """Whether the text holds something of the kind asked for, beyond the question's own words."""
+    if kind is None:
+        return False
+    if kind == DATE:
+        found = [*_HAS_DATE.finditer(text), *_HAS_MONTH.finditer(text)]
+        return any(m.group().casefold() not in question_words for m in found)
+    if kind == NUMBER:
+        return any(m.group().casefold() not in question_words for m in _HAS_NUMBER.finditer(text))
+    return _new_names(text, question_words)

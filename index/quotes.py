@@ -1,0 +1,180 @@
+"""Sentence scoring and quote selection: which one or two sentences answer the question.
+
+Every sentence of the top passages gets a score from five signals, mixed linearly with the
+weights in `QuoteWeights`:
+  - `cosine`: the sentence's precomputed MiniLM vector against the question's;
+  - `overlap`: the share of the question's rare-term weight (BM25 idf) the sentence holds;
+  - `passage`: the fused retrieval score of the best passage holding the sentence (0..1);
+  - `neighbour`: the better cosine of the sentences just before and after it, since the
+    sentence naming the subject is often next to the one holding the fact;
+  - `typed`: 1 when the question asks for an amount, a date or a name and the sentence holds
+    one that the question does not already contain.
+A quote is the best sentence, with the sentence before it when it opens with a pronoun
+("It", "They", "This"...) that the reader could not resolve alone, or with the next one when
+it is too short to stand alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.answer_types import holds_type
+from index.types import Passage
+
+# A sentence opening with one of these words leans on the sentence before it.
+_ANAPHOR = re.compile(
+    r"^(?:it|its|he|she|his|her|they|their|them|this|these|that|those|such|there|both|"
+    r"the latter|the former|however|also|in addition|moreover|thus|therefore|then)\b",
+    re.I,
+)
+_WORD = re.compile(r"\w+")
+SHORT_SENTENCE_WORDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteWeights:
+    """Weights of the sentence-scoring signals (see the module docstring)."""
+
+    cosine: float = 1.0
+    overlap: float = 1.0
+    passage: float = 0.5
+    neighbour: float = 0.2
+    typed: float = 0.3
+
+
+@dataclass(slots=True)
+class Sentence:
+    """A candidate sentence: offsets into its article, text, and its scoring signals."""
+
+    id: int
+    article_id: str
+    start: int
+    end: int
+    text: str
+    passage_rank: int
+    passage_score: float
+    cosine: float = 0.0
+    overlap: float = 0.0
+    neighbour: float = 0.0
+    typed: float = 0.0
+    score: float = 0.0
+    prev: Sentence | None = field(default=None, repr=False)
+    next: Sentence | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A quote to be: one or two consecutive sentences of one article, and its score."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    best: Sentence
+
+
+def idf(doc_freq: int, total: int) -> float:
+    """BM25's inverse document frequency, never negative."""
+    return math.log(1.0 + (total - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
+def term_overlap(stems: set[str], weights: dict[str, float]) -> float:
+    """Share of the question's term weight present among the sentence's stems."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in stems) / total
+
+
+def link_neighbours(sentences: Sequence[Sentence]) -> None:
+    """Link each sentence to its adjacent ones among the candidates (same article, touching)."""
+    by_article: dict[str, list[Sentence]] = {}
+    for s in sentences:
+        by_article.setdefault(s.article_id, []).append(s)
+    for group in by_article.values():
+        group.sort(key=lambda s: s.start)
+        for a, b in itertools.pairwise(group):
+            if b.id == a.id + 1:
+                a.next, b.prev = b, a
+
+
+def score_sentences(
+    sentences: Sequence[Sentence],
+    vectors: np.ndarray,
+    question_vector: np.ndarray,
+    stems: Sequence[set[str]],
+    term_weights: dict[str, float],
+    kind: str | None,
+    question_words: set[str],
+    weights: QuoteWeights,
+) -> None:
+    """Fill in every signal and the combined score of each sentence."""
+    cosines = vectors @ np.asarray(question_vector, dtype=np.float32) if len(sentences) else []
+    for s, cos, st in zip(sentences, cosines, stems, strict=True):
+        s.cosine = float(cos)
+        s.overlap = term_overlap(st, term_weights)
+        s.typed = 1.0 if holds_type(s.text, kind, question_words) else 0.0
+    link_neighbours(sentences)
+    for s in sentences:
+        near = [n.cosine for n in (s.prev, s.next) if n is not None]
+        s.neighbour = max(near) if near else 0.0
+        s.score = (
+            weights.cosine * s.cosine
+            + weights.overlap * s.overlap
+            + weights.passage * s.passage_score
+            + weights.neighbour * s.neighbour
+            + weights.typed * s.typed
+        )
+
+
+def _word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def quote_span(best: Sentence) -> tuple[int, int]:
+    """Offsets of the quote around the best sentence: with its predecessor or successor if due."""
+    start, end = best.start, best.end
+    if best.prev is not None and _ANAPHOR.match(best.text):
+        start = best.prev.start
+    elif best.next is not None and _word_count(best.text) < SHORT_SENTENCE_WORDS:
+        end = best.next.end
+    return start, end
+
+
+def _covering_text(passages: Sequence[Passage], start: int, end: int) -> str | None:
+    """The text at [start, end) of the article, cut from a passage that covers it."""
+    for p in passages:
+        if p.start <= start and end <= p.end:
+            return p.text[start - p.start : end - p.start]
+    return None
+
+
+def select_quotes(
+    sentences: Sequence[Sentence], passages: Sequence[Passage], limit: int
+) -> list[Span]:
+    """Up to `limit` non-overlapping quotes, best first, their text cut from the passages."""
+    by_article: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_article.setdefault(p.article_id, []).append(p)
+    spans: list[Span] = []
+    taken: dict[str, list[tuple[int, int]]] = {}
+    for s in sorted(sentences, key=lambda s: -s.score):
+        if len(spans) >= limit:
+            break
+        own = by_article.get(s.article_id, [])
+        start, end = quote_span(s)
+        text = _covering_text(own, start, end)
+        if text is None:
+            start, end, text = s.start, s.end, s.text
+        if any(start < e and b < end for b, e in taken.get(s.article_id, [])):
+            continue
+        taken.setdefault(s.article_id, []).append((start, end))
+        spans.append(Span(s.article_id, start, end, text, s.score, s))
+    return spans
