@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from index.types import Answer, BuildReport, ProgressCallback
+from index.types import Answer, BuildProgress, BuildReport, ProgressCallback
 from tests.bot.answers import articles, quote_of, sentences
 
 
@@ -75,6 +75,8 @@ class GatedEngine(Wrapper):
 
     def reindex(self, progress: ProgressCallback | None = None) -> BuildReport:
         self.reindexes += 1
+        if progress is not None:
+            progress(BuildProgress("embedding", 1, 4))
         self.started.set()
         if not self.gate.wait(10):
             raise TimeoutError("the test never opened the gate")
