@@ -71,7 +71,8 @@ def serve(engine: Engine, settings: Settings) -> None:
 
     if not settings.token:
         fail(NO_TOKEN)
-    discord.utils.setup_logging(level=logging.INFO)
+    if not logging.getLogger().handlers:
+        discord.utils.setup_logging(level=logging.INFO)
     bot = build_bot(engine, settings)
 
     async def run() -> None:

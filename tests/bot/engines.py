@@ -137,6 +137,9 @@ class KeywordEngine:
         finally:
             self.reindexing = False
 
+    def close(self) -> None:
+        self._articles = {}
+
     def articles(self, search: str | None = None) -> list[Any]:
         from index.types import ArticleInfo
 

@@ -7,7 +7,7 @@ import pytest
 from bot.render import MESSAGE_LIMIT
 from tests.bot.answers import articles, displayed, quoted_lines, strip_citation
 from tests.bot.conftest import RunBot
-from tests.bot.engines import BrokenEngine, LongEngine, SlowEngine
+from tests.bot.engines import BrokenEngine, LongEngine, SlowEngine, Wrapper
 from tests.fake_discord.server import FakeDiscord
 
 pytestmark = pytest.mark.asyncio
@@ -246,3 +246,18 @@ async def test_the_bot_answers_after_a_gateway_reconnect(
     await fake_discord.inject_message(None, "How tall is the lighthouse tower?", mentions_bot=True)
     reply = await fake_discord.wait_for_message(fake_discord.channel)
     assert "41 metres" in reply.content
+
+
+async def test_a_reply_to_an_answer_is_a_follow_up_with_the_earlier_question_as_context(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine
+) -> None:
+    recorder = Wrapper(engine)
+    bot = await run_bot(recorder)
+    first = "When was the Brightwater lighthouse built?"
+    await fake_discord.inject_message(None, first, mentions_bot=True)
+    answer = await fake_discord.wait_for_message(fake_discord.channel)
+    await fake_discord.wait_until(lambda: bot.memory.answer(answer.id), what="the answer kept")
+    await fake_discord.inject_message(None, "And who was the engineer of it?", reply_to=answer)
+    follow = await fake_discord.wait_for_message(fake_discord.channel)
+    assert recorder.asked == [(first, None), ("And who was the engineer of it?", first)]
+    assert follow.content and not follow.pings
