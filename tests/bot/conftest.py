@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +11,32 @@ import pytest
 
 from bot.client import CitebotBot, build_bot
 from bot.settings import Settings
+from index.engine import Engine
 from tests.bot.answers import BOT_CORPUS
-from tests.bot.engines import KeywordEngine, copy_tree
+from tests.bot.engines import copy_tree
 from tests.fake_discord.fixtures import BotStarter
 
 RunBot = Callable[..., Awaitable[CitebotBot]]
+
+
+@pytest.fixture(scope="session")
+def bot_index(tmp_path_factory: pytest.TempPathFactory, minilm: Any) -> Path:
+    """The test corpus indexed once with the real model, shared read-only by the tests."""
+    from index.build import build_index
+
+    index_dir = tmp_path_factory.mktemp("bot-index") / "index"
+    report = build_index(BOT_CORPUS, index_dir, minilm)
+    assert report.failed == 0 and report.articles > 10
+    return index_dir
+
+
+@pytest.fixture
+def engine(bot_index: Path, minilm: Any) -> Iterator[Engine]:
+    """The real engine over the shared test index."""
+    engine = Engine(bot_index, BOT_CORPUS, embedder=minilm)
+    engine.load()
+    yield engine
+    engine.close()
 
 
 @pytest.fixture
@@ -25,9 +46,12 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Any:
-    """An engine over the test corpus, its index shared read-only between tests."""
-    return KeywordEngine(tmp_path / "index", BOT_CORPUS)
+def own_engine(tmp_path: Path, bot_index: Path, corpus_copy: Path, minilm: Any) -> Iterator[Engine]:
+    """The real engine over private copies of the index and corpus, for tests that rebuild."""
+    engine = Engine(copy_tree(bot_index, tmp_path / "index"), corpus_copy, embedder=minilm)
+    engine.load()
+    yield engine
+    engine.close()
 
 
 @pytest.fixture

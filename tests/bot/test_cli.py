@@ -18,8 +18,7 @@ from click.testing import CliRunner
 from bot.cli import INTENT_HELP, NO_TOKEN, TOKEN_HELP, main, serve
 from bot.settings import Settings
 from bot.terminal import chat
-from tests.bot.answers import BOT_CORPUS
-from tests.bot.engines import KeywordEngine
+from index.engine import Engine
 from tests.fake_discord.server import FakeDiscord
 
 
@@ -43,25 +42,21 @@ def fake_in_thread(monkeypatch: pytest.MonkeyPatch, **options: object) -> Iterat
         thread.join(5)
 
 
-def _engine(tmp_path: Path) -> KeywordEngine:
-    return KeywordEngine(tmp_path / "index", BOT_CORPUS)
-
-
 def test_a_bad_token_stops_the_bot_with_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with fake_in_thread(monkeypatch), pytest.raises(SystemExit) as stop:
-        serve(_engine(tmp_path), Settings(token="not-the-token"))
+        serve(engine, Settings(token="not-the-token"))
     assert stop.value.code == 1
     err = capsys.readouterr().err
     assert TOKEN_HELP in err and "not-the-token" not in err
 
 
 def test_a_missing_message_content_intent_stops_the_bot_with_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with fake_in_thread(monkeypatch, privileged_intents=()) as fake, pytest.raises(SystemExit):
-        serve(_engine(tmp_path), Settings(token=fake.token))
+        serve(engine, Settings(token=fake.token))
     err = capsys.readouterr().err
     assert INTENT_HELP in err and "Developer Portal" in err
     assert fake.token not in err
@@ -73,12 +68,12 @@ def test_citebot_bot_without_a_token_says_what_to_set(tmp_path: Path) -> None:
     assert result.output.strip() == NO_TOKEN
 
 
-def test_the_terminal_loop_answers_each_line_until_eof(tmp_path: Path) -> None:
+def test_the_terminal_loop_answers_each_line_until_eof(engine: Engine) -> None:
     questions = io.StringIO(
         "When was the Brightwater lighthouse built?\n\n?!\nWho won the 1999 cup final?\n"
     )
     out = io.StringIO()
-    assert chat(_engine(tmp_path), questions, out) == 0
+    assert chat(engine, questions, out) == 0
     text = out.getvalue()
     assert '"The Brightwater lighthouse was built in 1874' in text and "[1]" in text
     assert "Sources:\n[1] The Brightwater Lighthouse — https://example.org/" in text
@@ -91,6 +86,6 @@ class _Interrupted(io.StringIO):
         raise KeyboardInterrupt
 
 
-def test_the_terminal_loop_ends_quietly_on_ctrl_c(tmp_path: Path) -> None:
+def test_the_terminal_loop_ends_quietly_on_ctrl_c(engine: Engine) -> None:
     out = io.StringIO()
-    assert chat(_engine(tmp_path), _Interrupted(), out) == 0
+    assert chat(engine, _Interrupted(), out) == 0
