@@ -174,7 +174,7 @@ def run_command(env_file: Path | None, config: Path | None) -> None:
 
 def _mount_index_commands() -> None:
     """Add the index's own commands (`index`, `ask`, `eval`) that are importable."""
-    for module_name in ("index.cli", "index.ask_cli", "index.eval_cli"):
+    for module_name in ("index.cli", "index.ask_cli", "index.eval_cli", "index.evaluate"):
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:

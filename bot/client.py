@@ -50,7 +50,7 @@ class CitebotBot(commands.Bot):
         self.settings = settings
         self.memory = AnswerMemory()
         self.cooldown = Cooldown(settings.cooldown_seconds)
-        self.tree.on_error = self.on_app_command_error
+        self.tree.error(self.on_app_command_error)
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:

@@ -80,7 +80,7 @@ def ordered_passages(answer: Answer) -> list[RetrievedPassage]:
 def sources_embeds(answer: Answer, *, limit: int = MAX_EMBEDS) -> list[discord.Embed]:
     """One embed per passage, quoted sentences in bold, within Discord's embed limits."""
     passages = ordered_passages(answer)[:limit]
-    numbers = number_sources(list(answer.quotes) + passages)
+    numbers = number_sources([*answer.quotes, *passages])
     embeds: list[discord.Embed] = []
     heads = []
     for passage in passages:

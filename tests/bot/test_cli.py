@@ -89,3 +89,33 @@ class _Interrupted(io.StringIO):
 def test_the_terminal_loop_ends_quietly_on_ctrl_c(engine: Engine) -> None:
     out = io.StringIO()
     assert chat(engine, _Interrupted(), out) == 0
+
+
+def test_citebot_bot_without_an_index_says_to_build_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "some-token")
+    monkeypatch.setenv("CITEBOT_INDEX_DIR", str(tmp_path / "nothing-here"))
+    result = CliRunner().invoke(main, ["bot", "--env-file", str(tmp_path / "none.env")])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: no index in {tmp_path / 'nothing-here'}; "
+        "build it first with `citebot index build`."
+    )
+    assert "some-token" not in result.output
+
+
+def test_citebot_run_without_a_token_builds_the_index_then_answers_in_the_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_copy: Path, minilm: object
+) -> None:
+    monkeypatch.setenv("CITEBOT_CORPUS_DIR", str(corpus_copy))
+    monkeypatch.setenv("CITEBOT_INDEX_DIR", str(tmp_path / "index"))
+    result = CliRunner().invoke(
+        main,
+        ["run", "--env-file", str(tmp_path / "none.env")],
+        input="When was the Brightwater lighthouse built?\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "index ready: 14 articles" in result.output
+    assert "DISCORD_TOKEN is not set" in result.output
+    assert '"The Brightwater lighthouse was built in 1874' in result.output
