@@ -44,7 +44,7 @@ class AbstainRule:
     overlap: float = 1.0
     agreement: float = 0.2
     typed: float = 0.2
-    threshold: float = 1.0
+    threshold: float = 0.9
 
     def confidence(self, s: Signals) -> float:
         """The weighted sum of the signals."""

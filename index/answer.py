@@ -50,7 +50,7 @@ class AnswerConfig:
     passages: int = 10  # passages listed with every answer (the sources)
     depth: int = 50  # candidates taken from each retriever before fusion
     fusion_prior: float = 0.5  # dense side's weight before the per-question confidence
-    per_article: int = 3  # at most this many passages of one article...
+    per_article: int = 4  # at most this many passages of one article...
     cap_window: int = 10  # ...among the first this many
     quote_passages: int = 5  # top passages whose sentences compete for the quotes
     max_quotes: int = 3
@@ -146,7 +146,9 @@ class Answerer:
             question_words,
             cfg.quote,
         )
-        spans = select_quotes(sentences, [c.passage for c in top], cfg.max_quotes)
+        spans = select_quotes(
+            sentences, [c.passage for c in top], cfg.max_quotes, cfg.quote.pair_margin
+        )
         quotes = self._checked_quotes(spans)
         signals = self._signals(retrieval, spans, kind, question_words)
         answered = bool(quotes) and cfg.abstain.should_answer(signals)

@@ -9,9 +9,12 @@ weights in `QuoteWeights`:
     sentence naming the subject is often next to the one holding the fact;
   - `typed`: 1 when the question asks for an amount, a date or a name and the sentence holds
     one that the question does not already contain.
-A quote is the best sentence, with the sentence before it when it opens with a pronoun
-("It", "They", "This"...) that the reader could not resolve alone, or with the next one when
-it is too short to stand alone.
+A quote is the best sentence, extended to two consecutive sentences when its better
+neighbour scores within `pair_margin` (relative) of it, since then either may hold the
+answer (the typical case: one sentence restates the question, the next gives the fact);
+otherwise with the sentence before it when it opens with a pronoun ("It", "They",
+"This"...) the reader could not resolve alone, or with the next one when it is too short to
+stand alone.
 """
 
 from __future__ import annotations
@@ -42,10 +45,11 @@ class QuoteWeights:
     """Weights of the sentence-scoring signals (see the module docstring)."""
 
     cosine: float = 1.0
-    overlap: float = 1.0
+    overlap: float = 1.5
     passage: float = 0.5
-    neighbour: float = 0.2
+    neighbour: float = 0.4
     typed: float = 0.3
+    pair_margin: float = 0.12  # quote two sentences when the neighbour is this close (relative)
 
 
 @dataclass(slots=True)
@@ -138,9 +142,13 @@ def _word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def quote_span(best: Sentence) -> tuple[int, int]:
+def quote_span(best: Sentence, pair_margin: float = 0.0) -> tuple[int, int]:
     """Offsets of the quote around the best sentence: with its predecessor or successor if due."""
     start, end = best.start, best.end
+    near = [n for n in (best.prev, best.next) if n is not None]
+    rival = max(near, key=lambda n: n.score, default=None)
+    if rival is not None and rival.score >= (1.0 - pair_margin) * best.score:
+        return min(start, rival.start), max(end, rival.end)
     if best.prev is not None and _ANAPHOR.match(best.text):
         start = best.prev.start
     elif best.next is not None and _word_count(best.text) < SHORT_SENTENCE_WORDS:
@@ -157,7 +165,10 @@ def _covering_text(passages: Sequence[Passage], start: int, end: int) -> str | N
 
 
 def select_quotes(
-    sentences: Sequence[Sentence], passages: Sequence[Passage], limit: int
+    sentences: Sequence[Sentence],
+    passages: Sequence[Passage],
+    limit: int,
+    pair_margin: float = 0.0,
 ) -> list[Span]:
     """Up to `limit` non-overlapping quotes, best first, their text cut from the passages."""
     by_article: dict[str, list[Passage]] = {}
@@ -169,7 +180,7 @@ def select_quotes(
         if len(spans) >= limit:
             break
         own = by_article.get(s.article_id, [])
-        start, end = quote_span(s)
+        start, end = quote_span(s, pair_margin)
         text = _covering_text(own, start, end)
         if text is None:
             start, end, text = s.start, s.end, s.text

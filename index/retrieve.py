@@ -95,7 +95,7 @@ def retrieve(
     *,
     depth: int = 50,
     prior: float = 0.5,
-    per_article: int = 3,
+    per_article: int = 4,
     cap_window: int = 10,
 ) -> Retrieval:
     """The union of the dense and BM25 top `depth` passages, fused and ranked best first."""
