@@ -64,6 +64,7 @@ class EchoBot(commands.Bot):
         self.seen: list[discord.Message] = []
         self.work: Callable[[], Awaitable[None]] = _no_work
         self.failures: list[discord.HTTPException] = []
+        self.threads: list[discord.Thread] = []
         self.release = asyncio.Event()
         self._add_commands()
 
@@ -123,6 +124,20 @@ class EchoBot(commands.Bot):
         async def reindex(interaction: discord.Interaction) -> None:
             await interaction.response.send_message("reindexing", ephemeral=True)
 
+        @tree.command(name="upload", description="Read an attached file back")
+        async def upload(interaction: discord.Interaction, file: discord.Attachment) -> None:
+            data = await file.read()
+            await interaction.response.send_message(
+                f"{file.filename} ({file.size} bytes, {file.content_type}): {data.decode()}"
+            )
+
+        @tree.command(name="vanish", description="Delete the thinking message, then follow up")
+        async def vanish(interaction: discord.Interaction) -> None:
+            await interaction.response.defer(thinking=True)
+            await interaction.delete_original_response()
+            await interaction.followup.send("only you see this", ephemeral=True)
+            await self._guard(interaction.edit_original_response(content="too late"))
+
         @tree.context_menu(name="Quote")
         async def quote(interaction: discord.Interaction, message: discord.Message) -> None:
             await interaction.response.send_message(f"> {message.content}", ephemeral=True)
@@ -143,6 +158,9 @@ class EchoBot(commands.Bot):
         elif self.sync_on_setup:
             await self.tree.sync()
 
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        self.threads.append(thread)
+
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot:
             return
@@ -159,6 +177,14 @@ class EchoBot(commands.Bot):
         elif content == "!edit":
             draft = await message.channel.send("draft")
             await draft.edit(content="final")
+        elif content.startswith("!thread "):
+            thread = await message.create_thread(name=content.removeprefix("!thread "))
+            await thread.send(f"thread from message {message.id}")
+        elif content.startswith("!standalone "):
+            standalone = await message.channel.create_thread(  # type: ignore[union-attr]
+                name=content.removeprefix("!standalone "), type=discord.ChannelType.public_thread
+            )
+            await standalone.send("a thread of my own")
         elif content.startswith("!ping "):
             pings = discord.AllowedMentions(users=True, replied_user=True)
             await message.reply(content.removeprefix("!ping "), allowed_mentions=pings)

@@ -11,10 +11,12 @@ UNKNOWN_WEBHOOK = 10015
 UNKNOWN_APPLICATION_COMMAND = 10063
 UNKNOWN_INTERACTION = 10062
 CANNOT_EDIT_OTHERS_MESSAGE = 50005
+WRONG_CHANNEL_TYPE = 50024
 EMPTY_MESSAGE = 50006
 INVALID_WEBHOOK_TOKEN = 50027
 INVALID_FORM_BODY = 50035
 ALREADY_ACKNOWLEDGED = 40060
+THREAD_ALREADY_CREATED = 160004
 
 
 class DiscordHTTPError(Exception):
@@ -68,6 +70,16 @@ def unknown_message() -> DiscordHTTPError:
 
 def unknown_channel() -> DiscordHTTPError:
     return DiscordHTTPError(404, UNKNOWN_CHANNEL, "Unknown Channel")
+
+
+def wrong_channel_type() -> DiscordHTTPError:
+    return DiscordHTTPError(400, WRONG_CHANNEL_TYPE, "Cannot execute action on this channel type")
+
+
+def thread_already_created() -> DiscordHTTPError:
+    return DiscordHTTPError(
+        400, THREAD_ALREADY_CREATED, "A thread has already been created for this message"
+    )
 
 
 def unauthorized() -> DiscordHTTPError:

@@ -10,7 +10,13 @@ Without the message-content intent the bot gets `content == ""` unless it is men
 The handle (docstrings in server.py, interactions.py, models.py):
 - world: `guild`, `channel` (#general), `other_channel`, `admin_role` (Administrator +
   Manage Server), `member_role`, `admin` and `member` (Members), `bot_user`,
-  `application_id`, `token`; `add_member(name, roles=[...])`, `add_channel`, `add_guild`.
+  `application_id`, `token`; `add_member(name, roles=[...])`, `add_channel`, `add_guild`;
+  `attachment(filename, data, content_type=)` -> Attachment, a file for an attachment
+  option (its `url` is served by the fake; the filename is sent as given, path tricks too).
+- threads: `await create_thread(message_or_channel, name, owner=)` -> Channel (type 11,
+  `parent_id`, `owner_id`): from a message it takes the message's id; in a channel it
+  leaves a THREAD_CREATED notice (type 18, content = name). Inject into and read from it
+  like a channel; `threads(channel)`. The bot may start threads too (REST routes).
 - drive: `await inject_message(channel, content, author=, mentions_bot=, reply_to=)`,
   `await invoke_slash("name [sub]", {"opt": value}, member=, channel=)`,
   `await invoke_context_menu(name, message_or_member, member=)`,
@@ -24,7 +30,9 @@ The handle (docstrings in server.py, interactions.py, models.py):
   `autocomplete_choices`,
   `refusals` / `await wait_for_refusal()` (Discord's errors to the bot: 10062 after the
   deadline, 40060, 50027, 50035...). As on Discord, the first followup after a thinking
-  defer fills the original message (it is `original`, not in `followups`).
+  defer fills the original message (it is `original`, not in `followups`); once that
+  thinking message was deleted, a followup is a new message, and `@original` edits get
+  10008 Unknown Message.
 - await (each returns the next match not returned before; TimeoutError lists recent
   calls): `wait_for_call(method, "/channels/{channel_id}/messages", timeout=)`,
   `wait_for_message(channel, predicate, timeout)` (the bot's visible messages),
@@ -35,7 +43,8 @@ The handle (docstrings in server.py, interactions.py, models.py):
   `loading`, `edited`, `versions`, `deleted`, `text` (content + embed text) and `pings`
   (falsy when nobody is notified; worst case, ignoring the author's permissions);
   `calls` / `calls_to(method, route)` -> Call with `json`, `allowed_mentions`, `status`,
-  `response`; `commands(guild=None)`; `sessions`; `gateway_log`.
+  `response`; `commands(guild=None)`; `sessions`; `gateway_log`; `downloads` (the
+  attachments fetched from the fake's CDN).
 - faults and time: `fail_next("POST /channels/{channel_id}/messages", status=429,
   retry_after=0.05)`, `await drop_gateway()`, `await request_reconnect()`,
   `await invalidate_session()`, `advance_time(seconds)` (deadlines pass instantly).

@@ -15,6 +15,7 @@ from tests.fake_discord.errors import (
     unknown_message,
     unknown_webhook,
 )
+from tests.fake_discord.invocations import ATTACHMENT_SIZE_LIMIT
 from tests.fake_discord.models import EPHEMERAL, Member, Message
 from tests.fake_discord.routing import ROUTES, Reply, Request
 from tests.fake_discord.rules import check_message, edited_body
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE = 4, 5, 6, 7
 AUTOCOMPLETE_RESULT, MODAL = 8, 9
-ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 
 @dataclass
@@ -272,7 +272,10 @@ async def _edit(
 
 @ROUTES.add("POST", "/webhooks/{application_id}/{token}", auth=False)
 async def followup(req: Request) -> Reply:
-    """A followup; the first one after a thinking defer fills the loading original instead."""
+    """A followup; the first one after a thinking defer fills the loading original instead.
+
+    Once that original was deleted, a followup is a new message with its own flags.
+    """
     fake = req.fake
     interaction = _by_token(req)
     try:
@@ -280,7 +283,7 @@ async def followup(req: Request) -> Reply:
     except DiscordHTTPError as error:
         raise _refuse(interaction, error) from None
     original = interaction.original
-    if original is not None and original.loading:
+    if original is not None and original.loading and not original.deleted:
         body = {k: v for k, v in req.body.items() if k != "flags"}
         fake.world.edit_message(original, body, req.files)
         await fake._message_event("MESSAGE_UPDATE", original)

@@ -7,6 +7,7 @@ from typing import Any
 from tests.fake_discord.errors import CommandNotPermitted, CommandNotSynced, InvalidInvocation
 from tests.fake_discord.models import (
     ADMINISTRATOR,
+    Attachment,
     Channel,
     Guild,
     Member,
@@ -18,6 +19,9 @@ from tests.fake_discord.models import (
 from tests.fake_discord.state import World
 
 SUBCOMMAND, GROUP, STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = range(1, 11)
+ATTACHMENT = 11
+# The upload limit of a guild without boosts; Discord's client refuses bigger files.
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 SLASH, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
 BUTTON = 2
 SELECTS = {3, 5, 6, 7, 8}
@@ -210,6 +214,17 @@ def _value(
             raise InvalidInvocation(f"option {name!r} takes a boolean, got {value!r}")
     elif kind in (USER, CHANNEL, ROLE, MENTIONABLE):
         return _resolve(guild, invoker, kind, name, value, resolved)
+    elif kind == ATTACHMENT:
+        if not isinstance(value, Attachment):
+            raise InvalidInvocation(
+                f"option {name!r} takes a file from fake_discord.attachment(), got {value!r}"
+            )
+        if value.size > ATTACHMENT_SIZE_LIMIT:
+            raise InvalidInvocation(
+                f"option {name!r}: {value.size} bytes is over the {ATTACHMENT_SIZE_LIMIT} limit"
+            )
+        resolved.setdefault("attachments", {})[str(value.id)] = value.payload()
+        return str(value.id)
     else:
         raise InvalidInvocation(f"option {name!r} has type {kind}, which the fake cannot send")
     choices = definition.get("choices")

@@ -35,8 +35,15 @@ MEMBER_PERMISSIONS = (
 )
 
 # Message flags.
+HAS_THREAD = 1 << 5
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
+
+# Channel and message types.
+TEXT_CHANNEL, NEWS_CHANNEL = 0, 5
+NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD = 10, 11, 12
+THREAD_TYPES = {NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD}
+DEFAULT_MESSAGE, THREAD_CREATED, REPLY, THREAD_STARTER = 0, 18, 19, 21
 
 
 class Snowflakes:
@@ -110,17 +117,31 @@ class Role:
 
 @dataclass
 class Channel:
+    """A guild text channel, or a thread (`type` 10-12) with its `parent_id` and `owner_id`."""
+
     id: int
     name: str
     guild_id: int
-    type: int = 0
+    type: int = TEXT_CHANNEL
     position: int = 0
+    parent_id: int | None = None
+    owner_id: int | None = None
+    member_ids: list[int] = field(default_factory=list)
+    archived: bool = False
+    auto_archive_duration: int = 4320
+    created_at: str = field(default_factory=iso_now)
 
     @property
     def mention(self) -> str:
         return f"<#{self.id}>"
 
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
+
     def payload(self) -> dict[str, Any]:
+        if self.is_thread:
+            return self._thread_payload()
         return {
             "id": str(self.id),
             "type": self.type,
@@ -135,6 +156,34 @@ class Channel:
             "parent_id": None,
             "flags": 0,
         }
+
+    def _thread_payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(self.parent_id),
+            "owner_id": str(self.owner_id),
+            "name": self.name,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "total_message_sent": 0,
+            "member_count": min(len(self.member_ids), 50),
+            "flags": 0,
+            "thread_metadata": {
+                "archived": self.archived,
+                "auto_archive_duration": self.auto_archive_duration,
+                "archive_timestamp": self.created_at,
+                "locked": False,
+                "create_timestamp": self.created_at,
+            },
+        }
+
+    def member_payload(self, user_id: int) -> dict[str, Any]:
+        """A thread member object, as THREAD_CREATE carries it for the receiving user."""
+        joined = iso_now()
+        return {"id": str(self.id), "user_id": str(user_id), "join_timestamp": joined, "flags": 0}
 
 
 @dataclass
@@ -180,6 +229,7 @@ class Guild:
     roles: dict[int, Role] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
+    threads: dict[int, Channel] = field(default_factory=dict)
 
     def permissions_of(self, member: Member) -> int:
         """Guild-level permissions: @everyone plus the member's roles; admins and owner get all."""
@@ -226,7 +276,7 @@ class Guild:
             "member_count": len(self.members),
             "members": [m.payload() for m in self.members.values()],
             "channels": [c.payload() for c in self.channels.values()],
-            "threads": [],
+            "threads": [t.payload() for t in self.threads.values() if not t.archived],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
@@ -237,21 +287,32 @@ class Guild:
 
 @dataclass
 class Attachment:
+    """A file on the fake's CDN: `url` downloads `data` from the fake itself."""
+
     id: int
     filename: str
     data: bytes
     content_type: str | None = None
+    url: str = ""
+    ephemeral: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
     def payload(self) -> dict[str, Any]:
-        url = f"https://cdn.discordapp.com/attachments/0/{self.id}/{self.filename}"
-        return {
+        data: dict[str, Any] = {
             "id": str(self.id),
             "filename": self.filename,
-            "size": len(self.data),
-            "url": url,
-            "proxy_url": url,
-            "content_type": self.content_type,
+            "size": self.size,
+            "url": self.url,
+            "proxy_url": self.url,
         }
+        if self.content_type is not None:
+            data["content_type"] = self.content_type
+        if self.ephemeral:
+            data["ephemeral"] = True
+        return data
 
 
 @dataclass
@@ -281,6 +342,9 @@ class Message:
     reactions: list[str] = field(default_factory=list)
     pings: Pings = field(default_factory=Pings)
     versions: list[str] = field(default_factory=list)
+    type: int | None = None  # None: a reply (19) if it references a message, else default (0)
+    thread: Channel | None = None  # the thread started from this message
+    reference_channel_id: int | None = None  # a THREAD_CREATED notice points at its thread
 
     @property
     def ephemeral(self) -> bool:
@@ -294,6 +358,13 @@ class Message:
     @property
     def edited(self) -> bool:
         return self.edited_at is not None
+
+    @property
+    def kind(self) -> int:
+        """The message type Discord reports."""
+        if self.type is not None:
+            return self.type
+        return REPLY if self.reference_id else DEFAULT_MESSAGE
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
@@ -317,7 +388,7 @@ class Message:
     def payload(self, member: Member | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": str(self.id),
-            "type": 19 if self.reference_id else 0,
+            "type": self.kind,
             "channel_id": str(self.channel_id),
             "author": self.author.payload(),
             "content": self.content,
@@ -341,13 +412,16 @@ class Message:
         if self.webhook_id is not None:
             data["webhook_id"] = str(self.webhook_id)
             data["application_id"] = str(self.webhook_id)
-        if self.reference_id is not None:
+        if self.reference_id is not None or self.reference_channel_id is not None:
             data["message_reference"] = {
                 "type": 0,
-                "message_id": str(self.reference_id),
-                "channel_id": str(self.channel_id),
+                "channel_id": str(self.reference_channel_id or self.channel_id),
                 "guild_id": str(self.guild_id) if self.guild_id else None,
             }
+            if self.reference_id is not None:
+                data["message_reference"]["message_id"] = str(self.reference_id)
+        if self.thread is not None:
+            data["thread"] = self.thread.payload()
         return data
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from tests.fake_discord.errors import CANNOT_EDIT_OTHERS_MESSAGE, DiscordHTTPError, unknown_message
-from tests.fake_discord.models import Message
+from tests.fake_discord.errors import (
+    CANNOT_EDIT_OTHERS_MESSAGE,
+    DiscordHTTPError,
+    invalid_form_body,
+    unknown_message,
+)
+from tests.fake_discord.models import PRIVATE_THREAD, PUBLIC_THREAD, Message
 from tests.fake_discord.routing import ROUTES, Reply, Request
 from tests.fake_discord.rules import check_message, edited_body
 
@@ -161,6 +166,43 @@ async def remove_reaction(req: Request) -> Reply:
     if req.params["emoji"] in message.reactions:
         message.reactions.remove(req.params["emoji"])
     return 204, None
+
+
+@ROUTES.add("POST", "/channels/{channel_id}/messages/{message_id}/threads")
+async def start_thread_from_message(req: Request) -> Reply:
+    """The bot starts a public thread from a message; the thread takes the message's id."""
+    fake = req.fake
+    starter = _channel_message(req)
+    parent = fake.world.channel(starter.channel_id)
+    name = str(req.body.get("name") or "")
+    thread = fake.world.add_thread(
+        parent, name, fake.world.bot, starter=starter, auto_archive_duration=_archive(req)
+    )
+    await fake._thread_created(thread, starter, fake.world.bot)
+    return 201, thread.payload()
+
+
+@ROUTES.add("POST", "/channels/{channel_id}/threads")
+async def start_thread(req: Request) -> Reply:
+    """The bot starts a thread without a message (type 11 public or 12 private)."""
+    fake = req.fake
+    parent = fake.world.channel(int(req.params["channel_id"]))
+    kind = int(req.body.get("type") or PRIVATE_THREAD)
+    if kind not in (PUBLIC_THREAD, PRIVATE_THREAD):
+        raise invalid_form_body(
+            {"type": {"_errors": [{"code": "BASE_TYPE_CHOICES", "message": "Invalid type"}]}}
+        )
+    name = str(req.body.get("name") or "")
+    thread = fake.world.add_thread(
+        parent, name, fake.world.bot, kind=kind, auto_archive_duration=_archive(req)
+    )
+    await fake._thread_created(thread, None, fake.world.bot)
+    return 201, thread.payload()
+
+
+def _archive(req: Request) -> int:
+    """Minutes of inactivity before the thread archives (Discord's default: 3 days)."""
+    return int(req.body.get("auto_archive_duration") or 4320)
 
 
 @ROUTES.add("GET", "/guilds/{guild_id}")

@@ -22,6 +22,9 @@ from tests.fake_discord.interactions import (
 )
 from tests.fake_discord.invocations import component_data, context_menu_data, slash_data
 from tests.fake_discord.models import (
+    PUBLIC_THREAD,
+    THREAD_CREATED,
+    Attachment,
     Channel,
     Guild,
     Member,
@@ -29,7 +32,7 @@ from tests.fake_discord.models import (
     User,
     walk_components,
 )
-from tests.fake_discord.routing import Call, Fault, matches, serve
+from tests.fake_discord.routing import Call, Fault, json_response, matches, serve
 from tests.fake_discord.state import World
 from tests.fake_discord.waiting import DEFAULT_TIMEOUT, Recorder
 
@@ -73,6 +76,7 @@ class FakeDiscord(Recorder):
         self._time_offset = 0.0
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.downloads: list[Attachment] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -81,12 +85,16 @@ class FakeDiscord(Recorder):
         app = web.Application()
         app.router.add_get("/gw", self.gateway.handle)
         app.router.add_get("/gw/resume", self.gateway.handle)
+        app.router.add_get(
+            "/attachments/{channel_id}/{attachment_id}/{filename:.*}", self._serve_attachment
+        )
         app.router.add_route("*", "/{tail:.*}", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self.world.cdn_base = f"http://127.0.0.1:{self.port}"
         return self
 
     async def close(self) -> None:
@@ -137,6 +145,43 @@ class FakeDiscord(Recorder):
         """A new user who is a member of the guild with these role ids."""
         user = self.world.add_user(name)
         return self.world.add_member(guild or self.guild, user, list(roles))
+
+    def attachment(
+        self, filename: str, data: bytes, *, content_type: str | None = None
+    ) -> Attachment:
+        """A file a member picks for an attachment option; its `url` serves `data`.
+
+        The filename is kept as given (path tricks included), as a hostile upload would send it.
+        """
+        return self.world.add_attachment(filename, data, content_type, ephemeral=True)
+
+    async def create_thread(
+        self,
+        start: Message | ChannelRef,
+        name: str,
+        *,
+        owner: Member | None = None,
+    ) -> Channel:
+        """A member starts a public thread from a message (same id) or in a channel.
+
+        As on Discord, the starter message is updated; a thread without one leaves a
+        THREAD_CREATED notice (content: the thread's name) in the parent channel.
+        """
+        owner = owner or self.member
+        if isinstance(start, Message):
+            starter: Message | None = start
+            parent = self.world.channel(start.channel_id)
+        else:
+            starter, parent = None, self._channel(start)
+        thread = self.world.add_thread(parent, name, owner.user, starter=starter)
+        await self._thread_created(thread, starter, owner.user)
+        return thread
+
+    def threads(self, channel: ChannelRef = None) -> list[Channel]:
+        """The threads of a channel, oldest first."""
+        parent = self._channel(channel)
+        guild = self.world.guilds[parent.guild_id]
+        return [t for t in guild.threads.values() if t.parent_id == parent.id]
 
     def commands(self, guild: Guild | int | None = None) -> list[dict[str, Any]]:
         """The commands synced globally (None) or to a guild, as Discord stores them."""
@@ -401,6 +446,35 @@ class FakeDiscord(Recorder):
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         return await serve(self, request)
+
+    async def _serve_attachment(self, request: web.Request) -> web.StreamResponse:
+        """The CDN: an attachment's bytes by id (no Authorization, as on Discord's CDN)."""
+        try:
+            found = self.world.attachments.get(int(request.match_info["attachment_id"]))
+        except ValueError:
+            found = None
+        if found is None:
+            return json_response(404, {"message": "404: Not Found", "code": 0})
+        self.downloads.append(found)
+        self._notify()
+        headers = {"Content-Type": found.content_type or "application/octet-stream"}
+        return web.Response(body=found.data, headers=headers)
+
+    async def _thread_created(
+        self, thread: Channel, starter: Message | None, creator: User
+    ) -> None:
+        """THREAD_CREATE, then the starter's update or the parent's THREAD_CREATED notice."""
+        data = thread.payload() | {"newly_created": True}
+        if self.world.bot.id in thread.member_ids:
+            data["member"] = thread.member_payload(self.world.bot.id)
+        await self.gateway.dispatch("THREAD_CREATE", data)
+        if starter is not None:
+            await self._message_event("MESSAGE_UPDATE", starter)
+        elif thread.type == PUBLIC_THREAD:
+            parent_id = thread.parent_id or 0
+            notice = self.world.create_message(parent_id, creator, {"content": thread.name})
+            notice.type, notice.reference_channel_id = THREAD_CREATED, thread.id
+            await self._message_event("MESSAGE_CREATE", notice)
 
     def _channel(self, channel: ChannelRef) -> Channel:
         if channel is None:

@@ -5,15 +5,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
-from tests.fake_discord.errors import invalid_form_body, unknown_channel, unknown_message
+from tests.fake_discord.errors import (
+    invalid_form_body,
+    thread_already_created,
+    unknown_channel,
+    unknown_message,
+    wrong_channel_type,
+)
 from tests.fake_discord.mentions import parse_mentions, resolve_pings
 from tests.fake_discord.models import (
     ADMINISTRATOR,
     EPHEMERAL,
+    HAS_THREAD,
     LOADING,
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
+    NEWS_CHANNEL,
+    PUBLIC_THREAD,
+    TEXT_CHANNEL,
     Attachment,
     Channel,
     Guild,
@@ -46,6 +57,8 @@ class World:
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
+        self.attachments: dict[int, Attachment] = {}
+        self.cdn_base = "https://cdn.discordapp.com"  # the fake's own address once it listens
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.bot = self.add_user("citebot", bot=True)
         self.application_id = self.bot.id
@@ -81,6 +94,61 @@ class World:
         guild.channels[channel.id] = channel
         self.channels[channel.id] = channel
         return channel
+
+    def add_thread(
+        self,
+        parent: Channel,
+        name: str,
+        owner: User,
+        *,
+        starter: Message | None = None,
+        kind: int = PUBLIC_THREAD,
+        auto_archive_duration: int = 4320,
+    ) -> Channel:
+        """A thread in a text channel; one started from a message takes that message's id."""
+        if parent.type not in (TEXT_CHANNEL, NEWS_CHANNEL):
+            raise wrong_channel_type()
+        if not 1 <= len(name) <= 100:
+            raise invalid_form_body(
+                {"name": _error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")}
+            )
+        if starter is not None:
+            if starter.channel_id != parent.id or starter.deleted or starter.ephemeral:
+                raise unknown_message()
+            if starter.thread is not None:
+                raise thread_already_created()
+        thread = Channel(
+            starter.id if starter is not None else self.ids.next(),
+            name,
+            parent.guild_id,
+            type=kind,
+            parent_id=parent.id,
+            owner_id=owner.id,
+            member_ids=[owner.id],
+            auto_archive_duration=auto_archive_duration,
+        )
+        self.guilds[parent.guild_id].threads[thread.id] = thread
+        self.channels[thread.id] = thread
+        if starter is not None:
+            starter.thread = thread
+            starter.flags |= HAS_THREAD
+        return thread
+
+    def add_attachment(
+        self,
+        filename: str,
+        data: bytes,
+        content_type: str | None = None,
+        *,
+        channel_id: int = 0,
+        ephemeral: bool = False,
+    ) -> Attachment:
+        """A file stored on the fake's CDN, downloadable from its `url`."""
+        attachment_id = self.ids.next()
+        url = f"{self.cdn_base}/attachments/{channel_id}/{attachment_id}/{quote(filename, safe='')}"
+        attachment = Attachment(attachment_id, filename, data, content_type, url, ephemeral)
+        self.attachments[attachment.id] = attachment
+        return attachment
 
     def add_member(self, guild: Guild, user: User, role_ids: list[int]) -> Member:
         member = Member(user, guild.id, list(role_ids))
@@ -183,7 +251,9 @@ class World:
             message.attachments = [a for a in message.attachments if str(a.id) in kept]
         for upload in files:
             message.attachments.append(
-                Attachment(self.ids.next(), upload.filename, upload.data, upload.content_type)
+                self.add_attachment(
+                    upload.filename, upload.data, upload.content_type, channel_id=message.channel_id
+                )
             )
 
     def _settle_mentions(self, message: Message) -> None:

@@ -7,6 +7,7 @@ import inspect
 import discord
 import discord.gateway
 import discord.http
+import discord.state
 import discord.webhook.async_
 import yarl
 
@@ -52,3 +53,16 @@ def test_interaction_callbacks_ask_for_the_callback_response() -> None:
         discord.webhook.async_.AsyncWebhookAdapter.create_interaction_response
     )
     assert "with_response" in source
+
+
+def test_attachments_download_from_their_url_through_the_clients_session() -> None:
+    source = inspect.getsource(discord.Attachment.read)
+    assert "get_from_cdn(url)" in source
+    assert "self.url" in source
+
+
+def test_thread_create_is_read_with_the_fields_the_fake_sends() -> None:
+    assert "newly_created" in inspect.getsource(discord.state.ConnectionState.parse_thread_create)
+    source = inspect.getsource(discord.Thread._from_data)
+    for key in ("parent_id", "owner_id", "message_count", "member_count", "thread_metadata"):
+        assert f"'{key}'" in source, key

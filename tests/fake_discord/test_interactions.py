@@ -9,7 +9,12 @@ import discord
 import pytest
 
 from tests.fake_discord.bots import EchoBot
-from tests.fake_discord.errors import CommandNotPermitted, CommandNotSynced, InvalidInvocation
+from tests.fake_discord.errors import (
+    UNKNOWN_MESSAGE,
+    CommandNotPermitted,
+    CommandNotSynced,
+    InvalidInvocation,
+)
 from tests.fake_discord.interactions import DEFERRED_MESSAGE, UPDATE_MESSAGE
 from tests.fake_discord.server import FakeDiscord
 
@@ -244,3 +249,20 @@ async def test_autocomplete_returns_the_bots_choices(fake_discord: FakeDiscord, 
     assert [c["value"] for c in typing.autocomplete_choices or []] == ["astronomy", "astrology"]
     with pytest.raises(InvalidInvocation, match="does not autocomplete"):
         await fake_discord.autocomplete("say", {"text": "a"}, focused="text")
+
+
+@pytest.mark.asyncio
+async def test_a_followup_after_the_thinking_message_was_deleted_is_a_new_message(
+    fake_discord: FakeDiscord, start_bot
+) -> None:
+    bot = await start_bot(EchoBot(), wait_for_sync=True)
+    interaction = await fake_discord.invoke_slash("vanish")
+    reply = await interaction.wait_for_reply()
+    thinking = fake_discord.message(interaction.original_id or 0)
+    assert thinking.deleted and thinking.loading, "deleted while still thinking"
+    assert reply.content == "only you see this" and reply.ephemeral
+    assert interaction.followups == [reply] and interaction.replies == [reply]
+    refusal = await interaction.wait_for_refusal()
+    assert refusal.code == UNKNOWN_MESSAGE, "the original is gone: it cannot be edited"
+    await fake_discord.wait_until(lambda: bot.failures, what="the bot's failed edit")
+    assert isinstance(bot.failures[0], discord.NotFound)
