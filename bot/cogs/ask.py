@@ -90,6 +90,8 @@ class Ask(commands.Cog):
         me = self.bot.user
         if me is None or message.author.bot or message.webhook_id is not None:
             return None
+        if message.is_system():  # e.g. "started a thread", whose content is the thread's name
+            return None
         text = message.content
         mention = re.compile(rf"<@!?{me.id}>")
         if mention.search(text):
