@@ -20,6 +20,7 @@ ONLY_WITH_CONTEXT = "left the lighthouse in 1986"
 
 
 async def _kept(fake: FakeDiscord, bot: CitebotBot, answer: Message) -> None:
+    """Wait until the bot noted its answer (just after Discord accepted it), as a person would."""
     await fake.wait_until(lambda: bot.memory.answer(answer.id), what="the answer kept")
 
 
@@ -70,12 +71,13 @@ async def test_a_thread_in_a_question_channel_keeps_its_first_question(
     fake_discord: FakeDiscord, run_bot: RunBot, engine
 ) -> None:
     recorder = Wrapper(engine)
-    await run_bot(recorder, question_channels=frozenset({fake_discord.channel.id}))
+    bot = await run_bot(recorder, question_channels=frozenset({fake_discord.channel.id}))
     thread = await fake_discord.create_thread(fake_discord.channel, "Lighthouse keepers")
 
     await fake_discord.inject_message(thread, FIRST)
     first = await fake_discord.wait_for_message(thread)
     assert "Thomas Reid" in displayed(first.content)
+    await _kept(fake_discord, bot, first)
     await fake_discord.inject_message(thread, FOLLOW_UP)
     follow = await fake_discord.wait_for_message(thread)
     assert ONLY_WITH_CONTEXT in displayed(follow.content)
@@ -89,11 +91,11 @@ async def test_a_thread_where_the_bot_was_asked_needs_no_more_mentions(
     fake_discord: FakeDiscord, run_bot: RunBot, engine
 ) -> None:
     recorder = Wrapper(engine)
-    await run_bot(recorder)
+    bot = await run_bot(recorder)
     thread = await fake_discord.create_thread(fake_discord.other_channel, "chat")
     await fake_discord.inject_message(thread, "Anyone been to the lighthouse museum?")
     await fake_discord.inject_message(thread, FIRST, mentions_bot=True)
-    await fake_discord.wait_for_message(thread)
+    await _kept(fake_discord, bot, await fake_discord.wait_for_message(thread))
     await fake_discord.inject_message(thread, FOLLOW_UP)
     follow = await fake_discord.wait_for_message(thread)
     assert ONLY_WITH_CONTEXT in displayed(follow.content)
