@@ -11,10 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from index.abstain import AbstainRule, Signals, agreement
-from index.answer_types import holds_type, question_type
+from index.answer_types import holds_type, question_names, question_type
 from index.embed import Embedder
 from index.question import (
+    STOPWORDS,
     Stemmer,
     clean_question,
     fts_match,
@@ -107,9 +110,8 @@ class Answerer:
         self._stemmer.close()
         self.store.close()
 
-    def ask(self, question: str, context: str | None = None) -> Answer:
-        """Answer with verbatim quotes, or abstain; `context` is an earlier question."""
-        started = time.perf_counter()
+    def _query(self, question: str, context: str | None) -> tuple[str, list[str], str]:
+        """The cleaned question, its search terms and the text to embed (with any context)."""
         cleaned = validate_question(question)
         terms = search_words(cleaned) or words(cleaned)
         dense_text = cleaned
@@ -117,17 +119,34 @@ class Answerer:
             earlier = clean_question(context)
             dense_text = f"{earlier} {cleaned}"
             terms += [t for t in search_words(earlier) if t not in terms]
-        vector = self.embedder.embed([dense_text])[0]
+        return cleaned, terms, dense_text
+
+    def _retrieve(self, vector: np.ndarray, terms: list[str], depth: int) -> Retrieval:
         cfg = self.config
-        retrieval = retrieve(
+        return retrieve(
             self.store,
             vector,
             fts_match(terms),
-            depth=cfg.depth,
+            depth=depth,
             prior=cfg.fusion_prior,
             per_article=cfg.per_article,
             cap_window=cfg.cap_window,
         )
+
+    def search(self, query: str, k: int) -> list[RetrievedPassage]:
+        """The k best passages for a query by hybrid retrieval, without quoting."""
+        _, terms, dense_text = self._query(query, None)
+        vector = self.embedder.embed([dense_text])[0]
+        retrieval = self._retrieve(vector, terms, max(self.config.depth, k))
+        return self._retrieved(retrieval.candidates[:k])
+
+    def ask(self, question: str, context: str | None = None) -> Answer:
+        """Answer with verbatim quotes, or abstain; `context` is an earlier question."""
+        started = time.perf_counter()
+        cleaned, terms, dense_text = self._query(question, context)
+        vector = self.embedder.embed([dense_text])[0]
+        cfg = self.config
+        retrieval = self._retrieve(vector, terms, cfg.depth)
         top = retrieval.candidates[: cfg.quote_passages]
         sentences = self._sentences(top)
         stems = self._stemmer.stems([*terms, *(s.text for s in sentences)])
@@ -151,6 +170,7 @@ class Answerer:
         )
         quotes = self._checked_quotes(spans)
         signals = self._signals(retrieval, spans, kind, question_words)
+        signals = dataclasses.replace(signals, unknown=self._unknown_name(cleaned, freq))
         answered = bool(quotes) and cfg.abstain.should_answer(signals)
         reason = "" if answered else self._reason(quotes, signals)
         return Answer(
@@ -230,6 +250,12 @@ class Answerer:
             agreement=agreement(retrieval.dense_ids, retrieval.lexical_ids),
             typed=typed,
         )
+
+    def _unknown_name(self, question: str, freq: dict[str, int]) -> float:
+        """1.0 when a capitalised name of the question occurs in no passage of the index."""
+        names = [n for n in question_names(question) if n.casefold() not in STOPWORDS]
+        stems = self._stemmer.stems(names)
+        return 1.0 if any(freq.get(t, 1) == 0 for st in stems for t in st) else 0.0
 
     def _reason(self, quotes: list[Quote], signals: Signals) -> str:
         if not quotes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-NUMBER, DATE, PERSON, PLACE = "number", "date", "person", "place"
+NUMBER, MONEY, DATE, PERSON, PLACE = "number", "money", "date", "person", "place"
 
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -18,6 +18,15 @@ _QUESTION_TYPES: list[tuple[re.Pattern[str], str]] = [
             re.I,
         ),
         DATE,
+    ),
+    (
+        re.compile(
+            r"\bhow much\b.*\b(?:cost|costs|pay|paid|pays|spend|spent|spends|earn|earned|earns|"
+            r"price|worth|charge|charged|sell|sold|buy|bought|raise|raised|budget|fund|funded)\b|"
+            r"\bwhat\s+(?:price|cost|fee|salary|budget|revenue|fine)\b",
+            re.I,
+        ),
+        MONEY,
     ),
     (
         re.compile(
@@ -49,6 +58,17 @@ _HAS_MONTH = re.compile(
     r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December)\b"
 )
+_HAS_RELATIVE_DATE = re.compile(
+    r"\b(?:last|next|this|that|previous|following|same)\s+(?:week|month|year|decade|century|"
+    r"spring|summer|autumn|fall|winter|morning|evening|night|day)\b|\b\w+\s+ago\b|"
+    r"\b(?:earlier|later)\s+(?:that|this)\b",
+    re.I,
+)
+_HAS_MONEY = re.compile(
+    r"[$£€¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|pounds|euros|yen|yuan|francs|marks|cents|"
+    r"pence|usd|eur|gbp)\b|\b(?:dollars|pounds|euros|yuan)\b",
+    re.I,
+)
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
 
 
@@ -58,6 +78,11 @@ def question_type(question: str) -> str | None:
         if pattern.search(question):
             return kind
     return None
+
+
+def question_names(question: str) -> list[str]:
+    """The question's capitalised words past its first word: names it asks about."""
+    return [m.group() for m in _CAPITALISED.finditer(question.strip())]
 
 
 def _new_names(text: str, question_words: set[str]) -> bool:
@@ -72,8 +97,14 @@ def holds_type(text: str, kind: str | None, question_words: set[str]) -> bool:
     if kind is None:
         return False
     if kind == DATE:
-        found = [*_HAS_DATE.finditer(text), *_HAS_MONTH.finditer(text)]
+        found = [
+            *_HAS_DATE.finditer(text),
+            *_HAS_MONTH.finditer(text),
+            *_HAS_RELATIVE_DATE.finditer(text),
+        ]
         return any(m.group().casefold() not in question_words for m in found)
+    if kind == MONEY:
+        return any(m.group().casefold() not in question_words for m in _HAS_MONEY.finditer(text))
     if kind == NUMBER:
         return any(m.group().casefold() not in question_words for m in _HAS_NUMBER.finditer(text))
     return _new_names(text, question_words)

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from index.answer import AnswerConfig, Answerer
+from index.answer_output import passage_json
 from index.build import build_index, summary_line
 from index.config import default_corpus_dir, default_index_dir
 from index.embed import Embedder, default_embedder
@@ -112,29 +114,12 @@ def stats_command(index_dir: Path | None) -> None:
         click.echo(f"size:      {_human_size(store.size_bytes())}")
 
 
-def dense_results(
+def search_results(
     store: IndexStore, embedder: Embedder, query: str, k: int
 ) -> list[dict[str, Any]]:
-    """The k passages nearest the query by cosine, as the JSON records `search` prints."""
-    vector = embedder.embed([query])[0]
-    hits = store.dense_search(vector, k)
-    passages = store.passages([pid for pid, _ in hits])
-    articles = {p.article_id: store.article(p.article_id) for p in passages}
-    results = []
-    for passage, (_, score) in zip(passages, hits, strict=True):
-        article = articles[passage.article_id]
-        results.append(
-            {
-                "text": passage.text,
-                "article_id": passage.article_id,
-                "title": article.title if article else "",
-                "path": article.path if article else None,
-                "start": passage.start,
-                "end": passage.end,
-                "score": round(score, 4),
-            }
-        )
-    return results
+    """The k best passages by hybrid retrieval, as the JSON records `search` prints."""
+    answerer = Answerer(store, embedder, AnswerConfig.from_env())
+    return [passage_json(p) for p in answerer.search(query, k)]
 
 
 def print_search_results(query: str, results: list[dict[str, Any]], as_json: bool) -> None:
@@ -164,5 +149,38 @@ def search_command(query: str, index_dir: Path | None, k: int, as_json: bool) ->
             index_dir or default_index_dir(), embedder.name, embedder.dimension
         ) as store,
     ):
-        results = dense_results(store, embedder, query, k)
+        results = search_results(store, embedder, query, k)
     print_search_results(query, results, as_json)
+
+
+@click.command("ask")
+@click.argument("question", required=False)
+@_index_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question.")
+def ask_command(question: str | None, index_dir: Path | None, as_json: bool) -> None:
+    """Answer QUESTION with quotes from the articles; without it, one question per stdin line."""
+    from index.ask_cli import run_ask
+
+    with user_errors():
+        code = run_ask(question, index_dir or default_index_dir(), embedder_factory(), as_json)
+    sys.exit(code)
+
+
+@click.command("eval")
+@click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--holdout",
+    type=click.IntRange(2, None),
+    default=None,
+    help="Leave every N-th article out of the index; its questions must be abstained.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def eval_command(data: Path, holdout: int | None, as_json: bool) -> None:
+    """Measure answers on a SQuAD-format DATA file (indexed in a temporary folder)."""
+    from index.evaluate import evaluate, format_report
+
+    with user_errors():
+        figures = evaluate(
+            data, embedder_factory(), holdout=holdout, config=AnswerConfig.from_env()
+        )
+    click.echo(json.dumps(figures) if as_json else format_report(figures))

@@ -81,7 +81,8 @@ def validate_question(question: str) -> str:
 
 def fts_match(terms: Sequence[str]) -> str:
     """An FTS5 MATCH expression OR-ing the terms, each quoted so no word acts as syntax."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    quoted = ('"' + t.replace("\x00", "").replace('"', '""') + '"' for t in terms)
+    return " OR ".join(quoted)
 
 
 class Stemmer:

@@ -9,9 +9,10 @@ weights in `QuoteWeights`:
     sentence naming the subject is often next to the one holding the fact;
   - `typed`: 1 when the question asks for an amount, a date or a name and the sentence holds
     one that the question does not already contain.
-A quote is the best sentence, extended to two consecutive sentences when its better
-neighbour scores within `pair_margin` (relative) of it, since then either may hold the
-answer (the typical case: one sentence restates the question, the next gives the fact);
+A quote is the best sentence, extended to two consecutive sentences of one paragraph when
+its better neighbour scores within `pair_margin` (relative) of it, or holds the kind of thing
+asked for while the best one does not, since then either may hold the answer (the typical
+case: one sentence restates the question, the next gives the fact);
 otherwise with the sentence before it when it opens with a pronoun ("It", "They",
 "This"...) the reader could not resolve alone, or with the next one when it is too short to
 stand alone.
@@ -37,6 +38,7 @@ _ANAPHOR = re.compile(
     re.I,
 )
 _WORD = re.compile(r"\w+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 SHORT_SENTENCE_WORDS = 6
 
 
@@ -49,7 +51,7 @@ class QuoteWeights:
     passage: float = 0.5
     neighbour: float = 0.4
     typed: float = 0.3
-    pair_margin: float = 0.12  # quote two sentences when the neighbour is this close (relative)
+    pair_margin: float = 0.2  # quote two sentences when the neighbour is this close (relative)
 
 
 @dataclass(slots=True)
@@ -147,7 +149,9 @@ def quote_span(best: Sentence, pair_margin: float = 0.0) -> tuple[int, int]:
     start, end = best.start, best.end
     near = [n for n in (best.prev, best.next) if n is not None]
     rival = max(near, key=lambda n: n.score, default=None)
-    if rival is not None and rival.score >= (1.0 - pair_margin) * best.score:
+    if rival is not None and (
+        rival.score >= (1.0 - pair_margin) * best.score or (rival.typed > best.typed)
+    ):
         return min(start, rival.start), max(end, rival.end)
     if best.prev is not None and _ANAPHOR.match(best.text):
         start = best.prev.start
@@ -182,7 +186,7 @@ def select_quotes(
         own = by_article.get(s.article_id, [])
         start, end = quote_span(s, pair_margin)
         text = _covering_text(own, start, end)
-        if text is None:
+        if text is None or _PARAGRAPH_BREAK.search(text):  # quotes stay within a paragraph
             start, end, text = s.start, s.end, s.text
         if any(start < e and b < end for b, e in taken.get(s.article_id, [])):
             continue
