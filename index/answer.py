@@ -166,7 +166,11 @@ class Answerer:
             cfg.quote,
         )
         spans = select_quotes(
-            sentences, [c.passage for c in top], cfg.max_quotes, cfg.quote.pair_margin
+            sentences,
+            [c.passage for c in top],
+            cfg.max_quotes,
+            cfg.quote.pair_margin,
+            cfg.quote.floor,
         )
         quotes = self._checked_quotes(spans)
         signals = self._signals(retrieval, spans, kind, question_words)

@@ -52,6 +52,7 @@ class QuoteWeights:
     neighbour: float = 0.4
     typed: float = 0.3
     pair_margin: float = 0.2  # quote two sentences when the neighbour is this close (relative)
+    floor: float = 0.6  # a later quote must score at least this share of the first one
 
 
 @dataclass(slots=True)
@@ -122,7 +123,9 @@ def score_sentences(
     weights: QuoteWeights,
 ) -> None:
     """Fill in every signal and the combined score of each sentence."""
-    cosines = vectors @ np.asarray(question_vector, dtype=np.float32) if len(sentences) else []
+    cosines: list[float] = []
+    if len(sentences):
+        cosines = (vectors @ np.asarray(question_vector, dtype=np.float32)).tolist()
     for s, cos, st in zip(sentences, cosines, stems, strict=True):
         s.cosine = float(cos)
         s.overlap = term_overlap(st, term_weights)
@@ -173,15 +176,19 @@ def select_quotes(
     passages: Sequence[Passage],
     limit: int,
     pair_margin: float = 0.0,
+    floor: float = 0.0,
 ) -> list[Span]:
-    """Up to `limit` non-overlapping quotes, best first, their text cut from the passages."""
+    """Up to `limit` non-overlapping quotes, best first, their text cut from the passages.
+
+    Quotes after the first must score at least `floor` times the first one's score.
+    """
     by_article: dict[str, list[Passage]] = {}
     for p in passages:
         by_article.setdefault(p.article_id, []).append(p)
     spans: list[Span] = []
     taken: dict[str, list[tuple[int, int]]] = {}
     for s in sorted(sentences, key=lambda s: -s.score):
-        if len(spans) >= limit:
+        if len(spans) >= limit or (spans and s.score < floor * spans[0].score):
             break
         own = by_article.get(s.article_id, [])
         start, end = quote_span(s, pair_margin)

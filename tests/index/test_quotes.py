@@ -155,3 +155,12 @@ def test_holds_type_needs_something_new() -> None:
     assert holds_type("The keeper was Ingrid Moss.", PERSON, {"keeper"})
     assert not holds_type("Moss was the keeper.", PERSON, set())
     assert not holds_type("anything", None, set())
+
+
+def test_weak_later_quotes_are_left_out() -> None:
+    s = _sentences()
+    for x, score in zip(s, (2.0, 0.1, 1.3, 0.1, 1.1), strict=True):
+        x.score = score
+    kept = select_quotes(s, [PASSAGE], limit=3, floor=0.6)
+    assert [q.best.score for q in kept] == [2.0, 1.3]
+    assert len(select_quotes(s, [PASSAGE], limit=3, floor=0.0)) == 3
