@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import click
 import discord
 
 from bot.settings import Settings, SettingsError
+from index.cli import ask_command, eval_command, index_group
 
 if TYPE_CHECKING:
     from index.engine import Engine
@@ -172,21 +172,7 @@ def run_command(env_file: Path | None, config: Path | None) -> None:
         engine.close()
 
 
-def _mount_index_commands() -> None:
-    """Add the index's own commands (`index`, `ask`, `eval`) that are importable."""
-    for module_name in ("index.cli", "index.ask_cli", "index.eval_cli", "index.evaluate"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            log.debug("skipping %s: %s", module_name, exc)
-            continue
-        for value in vars(module).values():
-            if (
-                isinstance(value, click.Command)
-                and value.name in ("index", "ask", "eval")
-                and value.name not in main.commands
-            ):
-                main.add_command(value)
-
-
-_mount_index_commands()
+# The index's own commands: `citebot index build/stats/search`, `citebot ask`, `citebot eval`.
+main.add_command(index_group)
+main.add_command(ask_command)
+main.add_command(eval_command)
