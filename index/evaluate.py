@@ -182,14 +182,15 @@ def format_report(figures: dict[str, Any]) -> str:
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.3f}"
 
-    lines = [
-        f"questions              {figures['questions']}",
-        "answer recall          "
-        + "  ".join(f"@{k} {pct(figures[f'recall@{k}'])}" for k in RECALL_AT),
-        f"MRR@10                 {pct(figures['mrr@10'])}",
-        f"quote accuracy         @1 {pct(figures['quote@1'])}  @3 {pct(figures['quote@3'])}",
-        f"abstained, unanswerable {pct(figures['abstained_unanswerable'])}",
-        f"abstained, answerable   {pct(figures['abstained_answerable'])} (wrongly)",
-        f"latency                p50 {figures['p50_ms']} ms  p95 {figures['p95_ms']} ms",
+    recall = "  ".join(f"@{k} {pct(figures[f'recall@{k}'])}" for k in RECALL_AT)
+    rows = [
+        ("questions", str(figures["questions"])),
+        ("answer recall", recall),
+        ("MRR@10", pct(figures["mrr@10"])),
+        ("quote accuracy", f"@1 {pct(figures['quote@1'])}  @3 {pct(figures['quote@3'])}"),
+        ("abstained, unanswerable", pct(figures["abstained_unanswerable"])),
+        ("abstained, answerable", f"{pct(figures['abstained_answerable'])} (wrongly)"),
+        ("latency", f"p50 {figures['p50_ms']} ms  p95 {figures['p95_ms']} ms"),
     ]
+    lines = [f"{label:<25}{value}" for label, value in rows]
     return "\n".join(lines)
