@@ -45,21 +45,23 @@ def load_settings(env_file: Path | None, config: Path | None) -> Settings:
 
 def make_engine(settings: Settings) -> Engine:
     from index.engine import Engine
+    from index.errors import CitebotError
 
-    return Engine(settings.index_dir, settings.corpus_dir)
+    try:
+        return Engine(settings.index_dir, settings.corpus_dir)
+    except CitebotError as exc:
+        fail(f"error: {exc}")
 
 
 def open_engine(settings: Settings) -> Engine:
     """The engine with its index loaded, or one line saying how to build the index."""
-    from index.errors import CitebotError, IndexMismatchError, IndexNotBuiltError
+    from index.errors import CitebotError, IndexNotBuiltError
 
     engine = make_engine(settings)
     try:
         engine.load()
     except IndexNotBuiltError:
         fail(f"error: no index in {settings.index_dir}; build it first with `citebot index build`.")
-    except IndexMismatchError as exc:
-        fail(f"error: {exc}; rebuild it with `citebot index build --rebuild`.")
     except CitebotError as exc:
         fail(f"error: {exc}")
     return engine

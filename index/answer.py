@@ -16,6 +16,7 @@ import numpy as np
 from index.abstain import AbstainRule, Signals, agreement
 from index.answer_types import holds_type, question_names, question_type
 from index.embed import Embedder
+from index.errors import ConfigError
 from index.question import (
     STOPWORDS,
     Stemmer,
@@ -84,7 +85,7 @@ def _override(obj: Any, env: Mapping[str, str], prefix: str, nested: dict[str, s
             try:
                 changes[f.name] = type(current)(raw)
             except ValueError as exc:
-                raise ValueError(f"{prefix + f.name.upper()}={raw!r}: {exc}") from exc
+                raise ConfigError(f"{prefix + f.name.upper()}={raw!r}: {exc}") from exc
     return dataclasses.replace(obj, **changes)
 
 

@@ -37,7 +37,7 @@ class Engine:
         self.index_dir = Path(index_dir)
         self.corpus_dir = Path(corpus_dir)
         self._embedder = embedder
-        self.config = config or AnswerConfig()
+        self.config = config or AnswerConfig.from_env()
         self._answerer: Answerer | None = None
         self._swap_lock = threading.Lock()
         self._reindex_lock = threading.Lock()

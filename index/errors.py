@@ -44,5 +44,9 @@ class ReindexInProgressError(CitebotError):
     """A rebuild is already running; only one runs at a time."""
 
 
+class ConfigError(CitebotError):
+    """A setting of the engine that cannot be understood."""
+
+
 class BadArticleError(CitebotError):
     """An article file that cannot be accepted (bad name, type, size or content)."""

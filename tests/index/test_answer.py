@@ -8,7 +8,13 @@ import pytest
 from index.abstain import AbstainRule
 from index.answer import AnswerConfig, Answerer, is_follow_up
 from index.build import build_index
-from index.errors import EmptyQuestionError, NoSearchableWordsError, QuestionTooLongError
+from index.engine import Engine
+from index.errors import (
+    ConfigError,
+    EmptyQuestionError,
+    NoSearchableWordsError,
+    QuestionTooLongError,
+)
 from index.store import CURRENT, META, VERSIONS
 from tests.fakes import HashEmbedder
 from tests.index.answer_helpers import build_test_index, open_answerer
@@ -161,8 +167,18 @@ def test_config_from_env_overrides_nested_fields() -> None:
     assert config.quote.pair_margin == 0.0
     assert config.abstain.threshold == 1.5
     assert config.depth == AnswerConfig().depth
-    with pytest.raises(ValueError, match="CITEBOT_ANSWER_DEPTH"):
+    with pytest.raises(ConfigError, match="CITEBOT_ANSWER_DEPTH"):
         AnswerConfig.from_env({"CITEBOT_ANSWER_DEPTH": "many"})
+
+
+def test_engine_reads_answer_settings_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITEBOT_ANSWER_MAX_QUOTES", "2")
+    assert Engine(tmp_path / "index", tmp_path / "corpus").config.max_quotes == 2
+    monkeypatch.setenv("CITEBOT_ANSWER_MAX_QUOTES", "two")
+    with pytest.raises(ConfigError, match="CITEBOT_ANSWER_MAX_QUOTES"):
+        Engine(tmp_path / "index", tmp_path / "corpus")
 
 
 def test_max_quotes_is_honoured(index_dir: Path, embedder: HashEmbedder) -> None:
