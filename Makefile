@@ -46,5 +46,8 @@ eval: install  ## answer quality on XQuAD English (needs ../shared/data)
 	$(BIN)/citebot eval ../shared/data/xquad/xquad.en.json
 	$(BIN)/citebot eval ../shared/data/xquad/xquad.en.json --holdout 5
 
+bench: install-dev  ## speed and memory figures on the sample corpus
+	$(BIN)/python -m tests.bench.bench
+
 clean:
 	rm -rf $(VENV) .citebot .pytest_cache .mypy_cache .ruff_cache
