@@ -10,13 +10,11 @@ from index.answer import AnswerConfig, Answerer
 from index.build import build_index
 from index.embed import Embedder, default_embedder
 from index.errors import BadArticleError, IndexNotBuiltError, ReindexInProgressError
-from index.readers import SUPPORTED_SUFFIXES, safe_article_name
+from index.readers import MAX_ARTICLE_BYTES, SUPPORTED_SUFFIXES, safe_article_name
 from index.store import IndexStore
 from index.types import Answer, Article, ArticleInfo, BuildReport, ProgressCallback
 
 log = logging.getLogger(__name__)
-
-MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 
 class Engine:
