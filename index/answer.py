@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from index.abstain import AbstainRule, Signals, agreement
-from index.answer_types import holds_type, question_names, question_type
+from index.answer_types import MONEY, NUMBER, holds_type, question_names, question_type
 from index.embed import Embedder
 from index.errors import ConfigError
 from index.question import (
@@ -87,6 +87,13 @@ def _override(obj: Any, env: Mapping[str, str], prefix: str, nested: dict[str, s
             except ValueError as exc:
                 raise ConfigError(f"{prefix + f.name.upper()}={raw!r}: {exc}") from exc
     return dataclasses.replace(obj, **changes)
+
+
+def _absent_kind(kind: str | None, sentences: list[Sentence]) -> float:
+    """1.0 when the question asks for an amount or a count that no candidate sentence holds."""
+    if kind not in (MONEY, NUMBER):
+        return 0.0
+    return 0.0 if any(s.typed for s in sentences) else 1.0
 
 
 def is_follow_up(question: str) -> bool:
@@ -175,7 +182,11 @@ class Answerer:
         )
         quotes = self._checked_quotes(spans)
         signals = self._signals(retrieval, spans, kind, question_words)
-        signals = dataclasses.replace(signals, unknown=self._unknown_name(cleaned, freq))
+        signals = dataclasses.replace(
+            signals,
+            unknown=self._unknown_name(cleaned, freq),
+            absent=_absent_kind(kind, sentences),
+        )
         answered = bool(quotes) and cfg.abstain.should_answer(signals)
         reason = "" if answered else self._reason(quotes, signals)
         return Answer(

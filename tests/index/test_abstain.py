@@ -78,3 +78,10 @@ def test_off_corpus_questions_are_abstained(answerer: Answerer, question: str) -
     assert answer.quotes == ()
     assert answer.passages  # the nearest sources instead
     assert "below" in answer.reason
+
+
+def test_an_absent_amount_overrules_the_other_signals() -> None:
+    strongest = Signals(cosine=1.0, overlap=1.0, agreement=1.0, typed=0.0)
+    absent = Signals(cosine=1.0, overlap=1.0, agreement=1.0, typed=0.0, absent=1.0)
+    assert AbstainRule().should_answer(strongest)
+    assert not AbstainRule().should_answer(absent)
