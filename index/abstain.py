@@ -13,7 +13,7 @@ So the rule adds up evidence from different sources, each in [0, 1]:
   - `unknown` (weighed negatively): 1 when a capitalised name of the question occurs nowhere
     in the index ("When did he join Facebook?" over articles that never name it), else 0;
   - `absent` (weighed negatively, enough to overrule the rest): 1 when the question asks for
-    an amount or a count and no sentence of the top passages holds a number ("How much did
+    a sum or a count and no sentence of the top passages holds one ("How much did
     the embassy pay for its account?" over an article that gives no sum), else 0. Dates are
     left out: "when" also asks for circumstances ("When does immunodeficiency occur?").
 Weights and threshold were calibrated on XQuAD with a fifth of its articles left out of the
