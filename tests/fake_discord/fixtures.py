@@ -114,7 +114,7 @@ class BotStarter:
         logging.getLogger("discord").addHandler(self._log_handler)
 
     async def __call__(
-        self, bot: discord.Client, *, wait_for_sync: bool = False, timeout: float = 5.0
+        self, bot: discord.Client, *, wait_for_sync: bool = False, timeout: float = 20.0
     ) -> discord.Client:
         """Log in, connect, and return once `on_ready` fired (and a sync, if asked)."""
         await bot.login(self.fake.token)

@@ -93,6 +93,7 @@ class Role:
     permissions: int
     position: int = 0
     mentionable: bool = False
+    bot_id: int | None = None  # set on a bot's managed role, the one "@citebot" completes to
 
     @property
     def mention(self) -> str:
@@ -109,9 +110,10 @@ class Role:
             "unicode_emoji": None,
             "position": self.position,
             "permissions": str(self.permissions),
-            "managed": False,
+            "managed": self.bot_id is not None,
             "mentionable": self.mentionable,
             "flags": 0,
+            **({"tags": {"bot_id": str(self.bot_id)}} if self.bot_id is not None else {}),
         }
 
 

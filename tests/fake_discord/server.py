@@ -244,6 +244,11 @@ class FakeDiscord(Recorder):
         await self._message_event("MESSAGE_CREATE", message)
         return message
 
+    async def delete_message(self, message: Message) -> None:
+        """Its author (or a moderator) deletes a message; the bot gets MESSAGE_DELETE."""
+        message.deleted = True
+        await self._message_event("MESSAGE_DELETE", message)
+
     async def invoke_slash(
         self,
         name: str,

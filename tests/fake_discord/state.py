@@ -77,7 +77,9 @@ class World:
         guild.roles[guild.id] = Role(guild.id, "@everyone", everyone, position=0)
         self.add_role(guild, "Member", MEMBER_PERMISSIONS, position=1)
         self.add_role(guild, "Admin", ADMINISTRATOR | MANAGE_GUILD, position=2)
+        # Discord gives every bot a managed role named after it, tagged with the bot's id.
         bot_role = self.add_role(guild, "citebot", MEMBER_PERMISSIONS, position=3)
+        bot_role.bot_id = self.bot.id
         self.add_channel(guild, "general")
         self.add_channel(guild, "random")
         self.add_member(guild, self.owner, [])
