@@ -91,3 +91,32 @@ def copy_tree(source: Path, target: Path) -> Path:
 
     shutil.copytree(source, target)
     return target
+
+
+class HeldEngine(Wrapper):
+    """Holds every question until the test releases it; `started` is set once one waits."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def ask(self, question: str, *, context: str | None = None) -> Answer:
+        self.started.set()
+        if not self.release.wait(30):
+            raise TimeoutError("the test never released the question")
+        return super().ask(question, context=context)
+
+
+class HeldFirstEngine(Wrapper):
+    """Holds only questions equal to `held` until released; answers the others at once."""
+
+    def __init__(self, engine: Any, held: str) -> None:
+        super().__init__(engine)
+        self.held = held
+        self.release = threading.Event()
+
+    def ask(self, question: str, *, context: str | None = None) -> Answer:
+        if question == self.held and not self.release.wait(30):
+            raise TimeoutError("the test never released the question")
+        return super().ask(question, context=context)
