@@ -34,10 +34,14 @@ def cooldown_text(seconds: float) -> str:
     return f"One question at a time, please: you can ask again in {max(1, round(seconds))} s."
 
 
-async def reply_to(message: discord.Message, content: str, **options: object) -> discord.Message:
+async def reply_to(
+    message: discord.Message, content: str, view: discord.ui.View | None = None
+) -> discord.Message:
     """Reply to a message, or post in its channel if it was deleted in the meantime."""
     reference = message.to_reference(fail_if_not_exists=False)
-    return await message.channel.send(content, reference=reference, **options)  # type: ignore[call-overload]
+    if view is None:
+        return await message.channel.send(content, reference=reference)
+    return await message.channel.send(content, reference=reference, view=view)
 
 
 class Ask(commands.Cog):
