@@ -371,3 +371,17 @@ async def test_commands_are_offered_in_servers_only_not_in_dms(
     assert {c["name"] for c in stored} >= {"ask", "sources", "articles", "Show sources"}
     for command in stored:
         assert command.get("contexts") == [0], command["name"]
+
+
+async def test_direct_messages_are_not_answered(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine
+) -> None:
+    recorder = Wrapper(engine)
+    await run_bot(recorder)
+    dm = fake_discord.dm_channel(fake_discord.member)
+    await fake_discord.inject_message(dm, "How tall is the lighthouse tower?")
+    await fake_discord.inject_message(dm, "When was it built?", mentions_bot=True)
+    await fake_discord.inject_message(None, "Who built the lighthouse?", mentions_bot=True)
+    await fake_discord.wait_for_message(fake_discord.channel)
+    assert fake_discord.bot_messages(dm) == []
+    assert [q for q, _ in recorder.asked] == ["Who built the lighthouse?"]

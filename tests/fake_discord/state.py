@@ -17,6 +17,7 @@ from tests.fake_discord.errors import (
 from tests.fake_discord.mentions import parse_mentions, resolve_pings
 from tests.fake_discord.models import (
     ADMINISTRATOR,
+    DM_CHANNEL,
     EPHEMERAL,
     HAS_THREAD,
     LOADING,
@@ -94,6 +95,12 @@ class World:
     def add_channel(self, guild: Guild, name: str) -> Channel:
         channel = Channel(self.ids.next(), name, guild.id, position=len(guild.channels))
         guild.channels[channel.id] = channel
+        self.channels[channel.id] = channel
+        return channel
+
+    def add_dm(self, user: User) -> Channel:
+        """The DM channel between a user and the bot."""
+        channel = Channel(self.ids.next(), user.name, None, type=DM_CHANNEL, member_ids=[user.id])
         self.channels[channel.id] = channel
         return channel
 

@@ -139,3 +139,13 @@ async def test_the_bot_has_its_own_managed_role(fake_discord: FakeDiscord, start
     guild = bot.get_guild(fake_discord.guild.id)
     assert guild is not None and guild.self_role is not None
     assert guild.self_role.id == fake_discord.bot_role.id and guild.self_role.managed
+
+
+@pytest.mark.asyncio
+async def test_a_direct_message_round_trip(fake_discord: FakeDiscord, start_bot) -> None:
+    bot = await start_bot(EchoBot())
+    dm = fake_discord.dm_channel(fake_discord.member)
+    await fake_discord.inject_message(dm, "!echo just between us")
+    reply = await fake_discord.wait_for_message(dm)
+    assert reply.content == "just between us" and reply.guild_id is None
+    assert bot.seen[0].guild is None and isinstance(bot.seen[0].channel, discord.DMChannel)
