@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -11,7 +13,7 @@ from discord.ext import commands
 
 from bot.cooldown import Cooldown
 from bot.errors import message_for, reply_privately
-from bot.memory import AnswerMemory
+from bot.memory import FILE_NAME, AnswerMemory
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,22 +37,44 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class CitebotBot(commands.Bot):
-    """The bot: an engine to answer from, settings, and what it remembers of its answers."""
+PAGER_TIMEOUT = 600.0  # seconds an /articles list keeps its buttons
 
-    def __init__(self, engine: Engine, settings: Settings, **options: Any) -> None:
+
+class CitebotBot(commands.Bot):
+    """The bot: an engine to answer from, settings, and what it remembers of its answers.
+
+    Its commands are offered in servers only, not in DMs: answers are meant to be seen by the
+    server whose articles they quote, and a DM would step around its question channels.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        pager_timeout: float = PAGER_TIMEOUT,
+        **options: Any,
+    ) -> None:
         options.setdefault("intents", intents())
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            allowed_contexts=app_commands.AppCommandContext(
+                guild=True, dm_channel=False, private_channel=False
+            ),
             **options,
         )
         self.engine = engine
         self.settings = settings
-        self.memory = AnswerMemory()
+        self.pager_timeout = pager_timeout
+        self.memory = AnswerMemory(Path(settings.index_dir) / FILE_NAME)
         self.cooldown = Cooldown(settings.cooldown_seconds)
         self.tree.error(self.on_app_command_error)
+
+    async def close(self) -> None:
+        await super().close()
+        await asyncio.to_thread(self.memory.close)
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:

@@ -84,7 +84,9 @@ def sources_embeds(answer: Answer, *, limit: int = MAX_EMBEDS) -> list[discord.E
     embeds: list[discord.Embed] = []
     heads = []
     for passage in passages:
-        title = shorten(f"[{numbers[passage.article_id].number}] {passage.title}", 256)
+        # Escaped like quotes; 120 characters escape to at most 240, within Discord's 256.
+        shown_title = escape(shorten(passage.title or passage.path or "untitled", 120))
+        title = f"[{numbers[passage.article_id].number}] {shown_title}"
         footer = " · ".join(
             d for d in (passage.path, passage.published, f"score {passage.score:.3f}") if d
         )
@@ -136,10 +138,11 @@ def articles_page(
     """One page of the article list as message content: numbered titles with links."""
     pages = page_count(len(articles), per_page)
     page = min(max(page, 0), pages - 1)
-    what = f" matching **{escape(shorten(search, 100))}**" if search else ""
+    what = f" matching “{escape(shorten(search, 100))}”" if search else ""
     if not articles:
         return f"No articles{what}."
-    lines = [f"**{len(articles)} articles{what}** · page {page + 1}/{pages}"]
+    count = f"{len(articles)} article{'' if len(articles) == 1 else 's'}"
+    lines = [f"**{count}**{what} · page {page + 1}/{pages}"]
     first = page * per_page
     for number, info in enumerate(articles[first : first + per_page], first + 1):
         title = escape(shorten(info.title or info.path or info.id, 90))

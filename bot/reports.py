@@ -36,9 +36,14 @@ def report_text(report: BuildReport, intro: str = "Reindexed") -> str:
     return "\n".join(lines)
 
 
-def failure_text(reason: str) -> str:
+def failure_text(reason: str, intro: str = "Reindex failed") -> str:
     """A failed rebuild: the old index keeps serving, and why it failed."""
     return (
-        "Reindex failed; I'm still answering from the previous index.\n"
+        f"{intro}; I'm still answering from the previous index.\n"
         f"Reason: {escape(shorten(reason, 1500))}"
     )
+
+
+def save_failure_text(reason: str) -> str:
+    """An uploaded article that could not be saved: nothing was added or reindexed."""
+    return f"I couldn't save that file into the corpus: {reason}. Nothing was added."

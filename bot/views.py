@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +12,8 @@ import discord
 from bot.errors import message_for, reply_privately
 from bot.listings import articles_page, page_count, sources_embeds, sources_summary
 from index.types import Answer, ArticleInfo
+
+log = logging.getLogger(__name__)
 
 SOURCES_BUTTON_ID = "citebot:sources"
 FORGOTTEN = "I no longer remember the sources of that answer. Ask the question again to see them."
@@ -39,7 +43,7 @@ class SourcesView(discord.ui.View):
     async def sources(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
         memory = getattr(interaction.client, "memory", None)
         message = interaction.message
-        answer = memory.answer(message.id) if memory and message else None
+        answer = await asyncio.to_thread(memory.answer, message.id) if memory and message else None
         await show_sources(interaction, answer)
 
     async def on_error(
@@ -49,7 +53,12 @@ class SourcesView(discord.ui.View):
 
 
 class ArticlePager(discord.ui.View):
-    """Previous/next buttons over a list of articles, for the member who asked for it."""
+    """Previous/next buttons over a list of articles, for the member who asked for it.
+
+    After `timeout` seconds without a click the buttons are disabled, so a list left open
+    doesn't offer buttons that no longer work; `interaction` (the `/articles` that showed the
+    list) is how its message is edited then, as an ephemeral message has no other handle.
+    """
 
     def __init__(
         self,
@@ -65,6 +74,7 @@ class ArticlePager(discord.ui.View):
         self.search = search
         self.page = 0
         self.pages = page_count(len(self.articles))
+        self.interaction: discord.Interaction | None = None
         self._update_buttons()
 
     def content(self) -> str:
@@ -78,6 +88,17 @@ class ArticlePager(discord.ui.View):
         self.page = min(max(self.page + step, 0), self.pages - 1)
         self._update_buttons()
         await interaction.response.edit_message(content=self.content(), view=self)
+
+    async def on_timeout(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.interaction is None:
+            return
+        try:
+            await self.interaction.edit_original_response(view=self)
+        except discord.HTTPException:  # gone, or its interaction token expired
+            log.debug("could not disable an article list's buttons", exc_info=True)
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if interaction.user.id == self.owner_id:

@@ -39,6 +39,7 @@ class Engine:
         self._answerer: Answerer | None = None
         self._swap_lock = threading.Lock()
         self._reindex_lock = threading.Lock()
+        self.max_article_bytes = MAX_ARTICLE_BYTES
 
     @property
     def embedder(self) -> Embedder:
@@ -123,9 +124,9 @@ class Engine:
             raise BadArticleError(f"{filename!r}: only {allowed} files can be added")
         if not data:
             raise BadArticleError(f"{filename!r} is empty")
-        if len(data) > MAX_ARTICLE_BYTES:
+        if len(data) > self.max_article_bytes:
             raise BadArticleError(
-                f"{filename!r} is {len(data):,} bytes; the limit is {MAX_ARTICLE_BYTES:,}"
+                f"{filename!r} is {len(data):,} bytes; the limit is {self.max_article_bytes:,}"
             )
         folder = (self.corpus_dir / "added").resolve()
         folder.mkdir(parents=True, exist_ok=True)

@@ -23,9 +23,15 @@ class Articles(commands.Cog):
     async def articles(self, interaction: discord.Interaction, search: str | None = None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         found = await asyncio.to_thread(self.bot.engine.articles, search)
-        pager = ArticlePager(found, interaction.user.id, search=search)
-        view = pager if pager.pages > 1 else None
-        await interaction.edit_original_response(content=pager.content(), view=view)
+        pager = ArticlePager(
+            found, interaction.user.id, search=search, timeout=self.bot.pager_timeout
+        )
+        if pager.pages <= 1:
+            pager.stop()
+            await interaction.edit_original_response(content=pager.content())
+            return
+        pager.interaction = interaction
+        await interaction.edit_original_response(content=pager.content(), view=pager)
 
 
 async def setup(bot: CitebotBot) -> None:

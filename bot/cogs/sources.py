@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -33,12 +35,14 @@ class Sources(commands.Cog):
     )
     async def sources(self, interaction: discord.Interaction) -> None:
         channel_id = interaction.channel_id or 0
-        await show_sources(interaction, self.bot.memory.latest(channel_id), NOTHING_YET)
+        latest = await asyncio.to_thread(self.bot.memory.latest, channel_id)
+        await show_sources(interaction, latest, NOTHING_YET)
 
     async def show_for_message(
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
-        await show_sources(interaction, self.bot.memory.answer(message.id), NOT_AN_ANSWER)
+        answer = await asyncio.to_thread(self.bot.memory.answer, message.id)
+        await show_sources(interaction, answer, NOT_AN_ANSWER)
 
 
 async def setup(bot: CitebotBot) -> None:

@@ -1,4 +1,4 @@
-"""Engines at the bot's seam: wrappers that slow, break, gate or lengthen a real engine's answers.
+"""Engines at the bot's seam: wrappers that hold, break, gate or lengthen a real engine's answers.
 
 Each has the Engine's methods and returns real `Answer` records, so the bot cannot tell them
 from the real thing; they exist for what a real engine can't be made to do on demand.
@@ -7,7 +7,6 @@ from the real thing; they exist for what a real engine can't be made to do on de
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +27,6 @@ class Wrapper:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
-
-
-class SlowEngine(Wrapper):
-    """Takes `delay` seconds per question, blocking its thread as a busy CPU would."""
-
-    def __init__(self, engine: Any, delay: float) -> None:
-        super().__init__(engine)
-        self.delay = delay
-
-    def ask(self, question: str, *, context: str | None = None) -> Answer:
-        time.sleep(self.delay)
-        return super().ask(question, context=context)
 
 
 class BrokenEngine(Wrapper):
@@ -91,3 +78,32 @@ def copy_tree(source: Path, target: Path) -> Path:
 
     shutil.copytree(source, target)
     return target
+
+
+class HeldEngine(Wrapper):
+    """Holds every question until the test releases it; `started` is set once one waits."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def ask(self, question: str, *, context: str | None = None) -> Answer:
+        self.started.set()
+        if not self.release.wait(30):
+            raise TimeoutError("the test never released the question")
+        return super().ask(question, context=context)
+
+
+class HeldFirstEngine(Wrapper):
+    """Holds only questions equal to `held` until released; answers the others at once."""
+
+    def __init__(self, engine: Any, held: str) -> None:
+        super().__init__(engine)
+        self.held = held
+        self.release = threading.Event()
+
+    def ask(self, question: str, *, context: str | None = None) -> Answer:
+        if question == self.held and not self.release.wait(30):
+            raise TimeoutError("the test never released the question")
+        return super().ask(question, context=context)

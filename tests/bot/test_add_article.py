@@ -9,6 +9,7 @@ import pytest
 from index.engine import Engine
 from tests.bot.answers import displayed
 from tests.bot.conftest import RunBot
+from tests.bot.engines import GatedEngine
 from tests.fake_discord.models import Message
 from tests.fake_discord.server import FakeDiscord
 
@@ -22,6 +23,7 @@ published: 2024-05-01
 The Tarn ferry museum opened in 1987 in the old ticket hall beside the slipway.
 """
 QUESTION = "When did the Tarn ferry museum open?"
+ONLY = "Only .htm, .html, .jsonl, .md, .txt files can be added."
 ANSWER = "opened in 1987"
 
 
@@ -107,7 +109,7 @@ async def test_etc_passwd_is_refused_for_its_type_and_nothing_is_written(
         "add-article", {"file": file}, member=fake_discord.admin
     )
     text = refusal(await interaction.wait_for_reply())
-    assert text == "Only .txt, .md, .html, .jsonl files can be added."
+    assert text == ONLY
     assert snapshot(workspace) == before and fake_discord.downloads == []
 
 
@@ -115,8 +117,8 @@ async def test_etc_passwd_is_refused_for_its_type_and_nothing_is_written(
     ("filename", "size", "expected"),
     [
         ("big.md", 65, "That file is 65 bytes; the limit is 64."),
-        ("paper.pdf", 10, "Only .txt, .md, .html, .jsonl files can be added."),
-        ("notes.md.exe", 10, "Only .txt, .md, .html, .jsonl files can be added."),
+        ("paper.pdf", 10, ONLY),
+        ("notes.md.exe", 10, ONLY),
     ],
 )
 async def test_a_too_large_or_wrong_type_file_is_refused_and_nothing_is_written(
@@ -129,7 +131,8 @@ async def test_a_too_large_or_wrong_type_file_is_refused_and_nothing_is_written(
     size: int,
     expected: str,
 ) -> None:
-    await run_bot(own_engine, corpus_dir=corpus_copy, max_upload_bytes=64)
+    own_engine.max_article_bytes = 64  # the engine's limit is the one upload limit
+    await run_bot(own_engine, corpus_dir=corpus_copy)
     before = snapshot(workspace)
     file = fake_discord.attachment(filename, b"x" * size)
     interaction = await fake_discord.invoke_slash(
@@ -173,3 +176,66 @@ async def test_a_members_add_article_is_refused_and_nothing_happens(
     )
     assert "Manage Server" in refusal(await interaction.wait_for_reply())
     assert snapshot(workspace) == before and fake_discord.downloads == []
+
+
+async def test_an_htm_file_is_added_like_any_article_the_readers_accept(
+    fake_discord: FakeDiscord, run_bot: RunBot, own_engine: Engine, corpus_copy: Path
+) -> None:
+    await run_bot(own_engine, corpus_dir=corpus_copy)
+    page = (
+        b"<html><head><title>The Tarn Ferry Museum</title></head><body>"
+        b"<p>The Tarn ferry museum opened in 1987 in the old ticket hall.</p></body></html>"
+    )
+    file = fake_discord.attachment("ferry.htm", page, content_type="text/html")
+    interaction = await fake_discord.invoke_slash(
+        "add-article", {"file": file}, member=fake_discord.admin
+    )
+    done = await interaction.wait_for_reply(lambda m: "reindexed" in m.content)
+    assert "1 added" in done.content and (corpus_copy / "added" / "ferry.htm").is_file()
+
+
+async def test_a_file_over_the_engines_limit_is_refused_before_download(
+    fake_discord: FakeDiscord, run_bot: RunBot, own_engine: Engine, corpus_copy: Path
+) -> None:
+    await run_bot(own_engine, corpus_dir=corpus_copy)
+    size = own_engine.max_article_bytes + 1
+    file = fake_discord.attachment("huge.md", b"x" * size)
+    interaction = await fake_discord.invoke_slash(
+        "add-article", {"file": file}, member=fake_discord.admin
+    )
+    text = refusal(await interaction.wait_for_reply())
+    assert text == f"That file is {size:,} bytes; the limit is {own_engine.max_article_bytes:,}."
+    assert fake_discord.downloads == []
+
+
+async def test_a_failed_save_is_reported_as_a_save_failure_in_plain_words(
+    fake_discord: FakeDiscord, run_bot: RunBot, own_engine: Engine, corpus_copy: Path
+) -> None:
+    (corpus_copy / "added").write_text("a file where the uploads folder should be")
+    await run_bot(own_engine, corpus_dir=corpus_copy)
+    file = fake_discord.attachment("ferry-museum.md", ARTICLE)
+    interaction = await fake_discord.invoke_slash(
+        "add-article", {"file": file}, member=fake_discord.admin
+    )
+    text = refusal(await interaction.wait_for_reply())
+    assert text.startswith("I couldn't save that file into the corpus: something in the corpus")
+    assert "Nothing was added" in text
+    assert "Reindex" not in text and "Errno" not in text and str(corpus_copy) not in text
+
+
+async def test_a_failed_reindex_after_a_good_save_says_the_file_was_saved(
+    fake_discord: FakeDiscord, run_bot: RunBot, own_engine: Engine, corpus_copy: Path
+) -> None:
+    gated = GatedEngine(own_engine)
+    gated.failure = OSError("No space left on device")
+    gated.gate.set()
+    await run_bot(gated, corpus_dir=corpus_copy)
+    file = fake_discord.attachment("ferry-museum.md", ARTICLE)
+    interaction = await fake_discord.invoke_slash(
+        "add-article", {"file": file}, member=fake_discord.admin
+    )
+    done = await interaction.wait_for_reply(lambda m: "failed" in m.content)
+    text = displayed(done.content)
+    assert text.startswith("Saved `added/ferry-museum.md`, but the reindex failed")
+    assert "previous index" in text and "No space left on device" in text
+    assert (corpus_copy / "added" / "ferry-museum.md").read_bytes() == ARTICLE

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.cogs.ask import COOLDOWN_REACTION
 from bot.render import MESSAGE_LIMIT
 from tests.bot.answers import articles, displayed, quoted_lines, strip_citation
 from tests.bot.conftest import RunBot
-from tests.bot.engines import BrokenEngine, LongEngine, SlowEngine, Wrapper
+from tests.bot.engines import BrokenEngine, HeldEngine, HeldFirstEngine, LongEngine, Wrapper
 from tests.fake_discord.server import FakeDiscord
 
 pytestmark = pytest.mark.asyncio
@@ -104,32 +105,34 @@ async def test_slash_ask_answers_with_the_question_above_the_quotes(
 async def test_a_slow_answer_still_meets_the_interaction_deadline(
     fake_discord: FakeDiscord, run_bot: RunBot, engine
 ) -> None:
-    # Discord's 3 s, scaled down: the engine takes longer than the deadline to answer.
-    fake_discord.interaction_deadline = 0.2
-    await run_bot(SlowEngine(engine, delay=0.4))
+    held = HeldEngine(engine)
+    await run_bot(held)
     interaction = await fake_discord.invoke_slash(
         "ask", {"question": "How tall is the lighthouse tower?"}
     )
-    await interaction.wait_for_callback(timeout=0.2)
-    reply = await interaction.wait_for_reply(timeout=2)
+    await interaction.wait_for_callback()
+    assert interaction.deferred and not held.asked, "deferred before the engine answered"
+    fake_discord.advance_time(60)  # the answer takes far longer than Discord's 3 s
+    held.release.set()
+    reply = await interaction.wait_for_reply()
     assert "41 metres" in reply.content
-    assert interaction.deferred and not interaction.refusals
+    assert not interaction.refusals
 
 
 async def test_heartbeats_and_other_questions_flow_while_one_is_answered(
     fake_discord: FakeDiscord, run_bot: RunBot, engine
 ) -> None:
-    slow = SlowEngine(engine, delay=0.5)
-    await run_bot(slow)
-    first = await fake_discord.invoke_slash(
-        "ask", {"question": "How tall is the lighthouse tower?"}
-    )
+    first_question = "How tall is the lighthouse tower?"
+    held = HeldFirstEngine(engine, held=first_question)
+    await run_bot(held)
+    first = await fake_discord.invoke_slash("ask", {"question": first_question})
     second = await fake_discord.invoke_slash(
         "ask", {"question": "When was the Brightwater lighthouse built?"}
     )
-    await first.wait_for_callback(timeout=0.3)
-    await second.wait_for_callback(timeout=0.3)
-    assert (await first.wait_for_reply()).content and (await second.wait_for_reply()).content
+    assert "1874" in (await second.wait_for_reply()).content, "answered while the first waits"
+    assert first.replies == [] and first.deferred
+    held.release.set()
+    assert "41 metres" in (await first.wait_for_reply()).content
 
 
 async def test_a_3000_character_answer_is_trimmed_within_the_limit(
@@ -177,18 +180,18 @@ async def test_a_member_asking_again_too_soon_is_told_privately_to_wait(
     assert "1874" in (await other.wait_for_reply()).content, "the cooldown is per member"
 
 
-async def test_a_message_asked_too_soon_gets_a_note_that_removes_itself(
+async def test_a_message_asked_too_soon_gets_a_reaction_and_nothing_in_the_channel(
     fake_discord: FakeDiscord, run_bot: RunBot, engine
 ) -> None:
-    await run_bot(engine, cooldown_seconds=0.3)
+    await run_bot(engine, cooldown_seconds=60)
     await fake_discord.inject_message(None, "How tall is the lighthouse tower?", mentions_bot=True)
     await fake_discord.wait_for_message(fake_discord.channel)
-    await fake_discord.inject_message(
+    again = await fake_discord.inject_message(
         None, "When was the Brightwater lighthouse built?", mentions_bot=True
     )
-    note = await fake_discord.wait_for_message(fake_discord.channel)
-    assert "ask again in" in note.content
-    await fake_discord.wait_until(lambda: note.deleted, timeout=2, what="the note's removal")
+    await fake_discord.wait_until(lambda: again.reactions, what="a reaction on the question")
+    assert again.reactions == [COOLDOWN_REACTION]
+    assert len(fake_discord.bot_messages()) == 1, "no public note about the cooldown"
 
 
 async def test_an_unexpected_error_gets_a_private_apology_with_a_logged_reference(
@@ -261,3 +264,124 @@ async def test_a_reply_to_an_answer_is_a_follow_up_with_the_earlier_question_as_
     follow = await fake_discord.wait_for_message(fake_discord.channel)
     assert recorder.asked == [(first, None), ("And who was the engineer of it?", first)]
     assert follow.content and not follow.pings
+
+
+async def test_a_mention_of_the_bots_role_is_a_question(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine
+) -> None:
+    await run_bot(engine)
+    role = fake_discord.bot_role
+    question = await fake_discord.inject_message(
+        None, f"{role.mention} When was the Brightwater lighthouse built?"
+    )
+    reply = await fake_discord.wait_for_message(fake_discord.channel)
+    assert reply.reference_id == question.id and "1874" in reply.content
+    assert not reply.pings
+
+
+async def test_a_mention_of_another_role_is_not_a_question(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine
+) -> None:
+    await run_bot(engine)
+    await fake_discord.inject_message(
+        None, f"{fake_discord.member_role.mention} when was the lighthouse built, anyone?"
+    )
+    await fake_discord.inject_message(None, "How tall is the lighthouse tower?", mentions_bot=True)
+    reply = await fake_discord.wait_for_message(fake_discord.channel)
+    assert "41 metres" in reply.content
+    assert len(fake_discord.bot_messages()) == 1, "only the mention of the bot was answered"
+
+
+async def test_a_question_deleted_before_its_answer_still_gets_the_answer(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine, start_bot
+) -> None:
+    held = HeldEngine(engine)
+    await run_bot(held)
+    question = await fake_discord.inject_message(
+        None, "How tall is the lighthouse tower?", mentions_bot=True
+    )
+    await fake_discord.wait_until(held.started.is_set, what="the engine at work")
+    await fake_discord.delete_message(question)
+    held.release.set()
+    reply = await fake_discord.wait_for_message(fake_discord.channel)
+    assert "41 metres" in reply.content and reply.reference_id is None
+    assert not reply.pings
+    assert start_bot.errors == [], "no exception in on_message"
+
+
+CHATTER = ["thanks!", "ok", "lol", "👍", "<:party:123456789012345678>", "nice one", "will do!"]
+
+
+async def test_chatter_in_a_question_channel_is_left_alone(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine
+) -> None:
+    recorder = Wrapper(engine)
+    await run_bot(recorder, question_channels=frozenset({fake_discord.channel.id}))
+    for text in CHATTER:
+        await fake_discord.inject_message(None, text)
+    await fake_discord.inject_message(None, "how tall is the lighthouse tower")
+    reply = await fake_discord.wait_for_message(fake_discord.channel)
+    assert "41 metres" in reply.content
+    assert [q for q, _ in recorder.asked] == ["how tall is the lighthouse tower"]
+    assert len(fake_discord.bot_messages()) == 1
+
+
+async def test_replies_between_members_in_a_question_channel_are_left_alone(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine
+) -> None:
+    recorder = Wrapper(engine)
+    await run_bot(recorder, question_channels=frozenset({fake_discord.channel.id}))
+    said = await fake_discord.inject_message(
+        None,
+        "I visited the lighthouse museum last summer with my family.",
+        author=fake_discord.admin,
+    )
+    await fake_discord.inject_message(None, "Was it open every day of the week?", reply_to=said)
+    await fake_discord.inject_message(
+        None, "Who was the engineer of the lighthouse?", reply_to=said, mentions_bot=True
+    )
+    reply = await fake_discord.wait_for_message(fake_discord.channel)
+    assert "Margaret Ellison" in reply.content, "a mention is always a question"
+    assert [q for q, _ in recorder.asked] == ["Who was the engineer of the lighthouse?"]
+
+
+async def test_a_thanks_in_reply_to_an_answer_is_not_a_follow_up(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine
+) -> None:
+    recorder = Wrapper(engine)
+    bot = await run_bot(recorder)
+    await fake_discord.inject_message(None, "How tall is the lighthouse tower?", mentions_bot=True)
+    answer = await fake_discord.wait_for_message(fake_discord.channel)
+    await fake_discord.wait_until(lambda: bot.memory.answer(answer.id), what="the answer kept")
+    await fake_discord.inject_message(None, "thanks!", reply_to=answer)
+    await fake_discord.inject_message(None, "and who built it?", reply_to=answer)
+    follow = await fake_discord.wait_for_message(fake_discord.channel)
+    assert follow.reference_id is not None
+    assert [q for q, _ in recorder.asked] == [
+        "How tall is the lighthouse tower?",
+        "and who built it?",
+    ]
+
+
+async def test_commands_are_offered_in_servers_only_not_in_dms(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine
+) -> None:
+    await run_bot(engine)
+    stored = fake_discord.commands()
+    assert {c["name"] for c in stored} >= {"ask", "sources", "articles", "Show sources"}
+    for command in stored:
+        assert command.get("contexts") == [0], command["name"]
+
+
+async def test_direct_messages_are_not_answered(
+    fake_discord: FakeDiscord, run_bot: RunBot, engine
+) -> None:
+    recorder = Wrapper(engine)
+    await run_bot(recorder)
+    dm = fake_discord.dm_channel(fake_discord.member)
+    await fake_discord.inject_message(dm, "How tall is the lighthouse tower?")
+    await fake_discord.inject_message(dm, "When was it built?", mentions_bot=True)
+    await fake_discord.inject_message(None, "Who built the lighthouse?", mentions_bot=True)
+    await fake_discord.wait_for_message(fake_discord.channel)
+    assert fake_discord.bot_messages(dm) == []
+    assert [q for q, _ in recorder.asked] == ["Who built the lighthouse?"]

@@ -76,4 +76,16 @@ def test_article_pages_are_numbered_and_escaped() -> None:
 
 
 def test_no_articles_says_so() -> None:
-    assert articles_page([], 0, search="zebra") == "No articles matching **zebra**."
+    assert articles_page([], 0, search="zebra") == "No articles matching “zebra”."
+
+
+def test_one_article_is_singular_and_the_search_is_escaped_outside_the_bold() -> None:
+    header = articles_page(_infos(1), 0, search="**zebra_").splitlines()[0]
+    assert header == "**1 article** matching “\\*\\*zebra\\_” · page 1/1"
+
+
+def test_source_embed_titles_are_escaped_like_quotes() -> None:
+    passage = whole_passage("lighthouse.md")
+    odd = passage.__class__(**{**_fields(passage), "title": "**Big** <@123> @everyone"})
+    (embed,) = sources_embeds(Answer("q", False, (), (odd,)))
+    assert embed.title == "[1] \\*\\*Big\\*\\* \\<@123> @\u200beveryone"

@@ -75,8 +75,8 @@ def test_memory_is_bounded_and_knows_threads_started_from_answers() -> None:
     answers = [Answer(f"q{i}", False, (), ()) for i in range(3)]
     for i, answer in enumerate(answers):
         memory.remember(10 + i, 99, answer)
-    assert memory.answer(10) is None and memory.answer(12) is answers[2]
-    assert memory.latest(99) is answers[2]
+    assert memory.answer(10) is None and memory.answer(12) == answers[2]
+    assert memory.latest(99) == answers[2]
     assert memory.thread_question(11) == "q1", "a thread started from an answer shares its id"
     memory.note_thread(500, "first")
     memory.note_thread(500, "second")

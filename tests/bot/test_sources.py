@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 
 import pytest
 
-from bot.client import CitebotBot
+from bot.client import CitebotBot, build_bot
+from bot.memory import FILE_NAME, AnswerMemory
+from bot.settings import Settings
 from bot.views import FORGOTTEN, SOURCES_BUTTON_ID
+from index.engine import Engine
+from tests.bot.answers import displayed
 from tests.bot.conftest import RunBot
+from tests.bot.engines import Wrapper
+from tests.fake_discord.errors import InvalidInvocation
+from tests.fake_discord.fixtures import BotStarter
 from tests.fake_discord.models import Message
 from tests.fake_discord.server import FakeDiscord
 
@@ -63,12 +72,12 @@ async def test_the_sources_button_shows_that_answers_passages(
     assert any("Its tower is 41 metres tall" in b for b in bold)
 
 
-async def test_a_sources_button_from_before_a_restart_explains_itself(
+async def test_a_sources_button_on_a_forgotten_answer_explains_itself(
     fake_discord: FakeDiscord, run_bot: RunBot, engine
 ) -> None:
     bot = await run_bot(engine)
     answer = await _answer(fake_discord, bot)
-    bot.memory = type(bot.memory)()  # what a restart leaves: an empty memory
+    bot.memory = AnswerMemory()  # what a lost answers file leaves: an empty memory
     click = await fake_discord.click_button(answer, SOURCES_BUTTON_ID)
     shown = await click.wait_for_reply()
     assert shown.ephemeral and shown.content == FORGOTTEN
@@ -114,5 +123,78 @@ async def test_articles_search_narrows_the_list(
     await run_bot(engine)
     interaction = await fake_discord.invoke_slash("articles", {"search": "harbour"})
     page = await interaction.wait_for_reply()
-    assert page.content.startswith("**2 articles matching **harbour**")
+    assert page.content.startswith("**2 articles** matching “harbour” · page 1/1")
     assert "Harbour Tides" in page.content and not page.buttons
+
+
+async def test_the_article_pager_disables_its_buttons_when_it_times_out(
+    fake_discord: FakeDiscord, start_bot: BotStarter, engine, settings: Settings
+) -> None:
+    bot = build_bot(engine, settings, pager_timeout=1.0, guild_ready_timeout=0.1)
+    await start_bot(bot, wait_for_sync=True)
+    interaction = await fake_discord.invoke_slash("articles")
+    page = await interaction.wait_for_reply()
+    assert not all(b.get("disabled") for b in page.buttons)
+    shown = fake_discord.message(page.id)
+    await fake_discord.wait_until(
+        lambda: shown.buttons and all(b.get("disabled") for b in shown.buttons),
+        what="the pager's buttons disabled",
+    )
+    assert shown.content == page.content
+    with pytest.raises(InvalidInvocation):
+        await fake_discord.click_button(shown, shown.buttons[1]["custom_id"])
+
+
+async def test_answers_are_remembered_across_a_restart(
+    fake_discord: FakeDiscord, start_bot: BotStarter, engine, settings: Settings
+) -> None:
+    recorder = Wrapper(engine)
+    first_bot = build_bot(recorder, settings, guild_ready_timeout=0.1)
+    await start_bot(first_bot, wait_for_sync=True)
+    answer = await _answer(fake_discord, first_bot)
+    await first_bot.close()
+    memory_file = settings.index_dir / FILE_NAME
+    assert memory_file.is_file() and memory_file.stat().st_mode & 0o777 == 0o644
+
+    second_bot = build_bot(recorder, settings, guild_ready_timeout=0.1)
+    await start_bot(second_bot, wait_for_sync=True)
+    click = await fake_discord.click_button(answer, SOURCES_BUTTON_ID)
+    shown = await click.wait_for_reply()
+    assert shown.ephemeral and "last keeper" in shown.content and shown.embeds
+    latest = await fake_discord.invoke_slash("sources")
+    assert "last keeper" in (await latest.wait_for_reply()).content
+    await fake_discord.inject_message(None, "And who built it?", reply_to=answer)
+    await fake_discord.wait_for_message(fake_discord.channel)
+    assert recorder.asked[-1] == ("And who built it?", QUESTION), "a follow-up after the restart"
+
+
+MARKDOWN_TITLE = "**Quillmoor** _Mill_ `notes` @everyone <@123> ~~old~~"
+MARKDOWN_ARTICLE = f"""---
+title: "{MARKDOWN_TITLE}"
+---
+The Quillmoor mill ground its last sack of flour in 1961, after two hundred years of work.
+"""
+
+
+async def test_titles_and_searches_full_of_markdown_are_shown_as_written(
+    fake_discord: FakeDiscord, run_bot: RunBot, own_engine: Engine, corpus_copy: Path
+) -> None:
+    (corpus_copy / "quillmoor.md").write_text(MARKDOWN_ARTICLE)
+    await asyncio.to_thread(own_engine.reindex)
+    bot = await run_bot(own_engine, corpus_dir=corpus_copy)
+
+    listing = await fake_discord.invoke_slash("articles", {"search": "quillmoor"})
+    page = await listing.wait_for_reply()
+    header, line = page.content.splitlines()
+    assert header == "**1 article** matching “quillmoor” · page 1/1"
+    assert "\\*\\*Quillmoor\\*\\*" in line and "@everyone" not in line
+    assert MARKDOWN_TITLE in displayed(line)
+
+    odd = await fake_discord.invoke_slash("articles", {"search": "**x_"})
+    assert (await odd.wait_for_reply()).content == "No articles matching “\\*\\*x\\_”."
+
+    answer = await _answer(fake_discord, bot, "When did the Quillmoor mill grind its last sack?")
+    click = await fake_discord.click_button(answer, SOURCES_BUTTON_ID)
+    title = (await click.wait_for_reply()).embeds[0]["title"]
+    assert displayed(title) == f"[1] {MARKDOWN_TITLE}"
+    assert "**" not in title and "@everyone" not in title and "\\<@123>" in title

@@ -9,7 +9,8 @@ Without the message-content intent the bot gets `content == ""` unless it is men
 
 The handle (docstrings in server.py, interactions.py, models.py):
 - world: `guild`, `channel` (#general), `other_channel`, `admin_role` (Administrator +
-  Manage Server), `member_role`, `admin` and `member` (Members), `bot_user`,
+  Manage Server), `member_role`, `bot_role` (the bot's managed role, tagged with its id:
+  discord.py's `guild.self_role`), `admin` and `member` (Members), `bot_user`,
   `application_id`, `token`; `add_member(name, roles=[...])`, `add_channel`, `add_guild`;
   `attachment(filename, data, content_type=)` -> Attachment, a file for an attachment
   option (its `url` is served by the fake; the filename is sent as given, path tricks too).
@@ -17,7 +18,10 @@ The handle (docstrings in server.py, interactions.py, models.py):
   `parent_id`, `owner_id`): from a message it takes the message's id; in a channel it
   leaves a THREAD_CREATED notice (type 18, content = name). Inject into and read from it
   like a channel; `threads(channel)`. The bot may start threads too (REST routes).
+- DMs: `dm_channel(member)` -> a DM channel (type 1, no guild) to inject into and read from.
 - drive: `await inject_message(channel, content, author=, mentions_bot=, reply_to=)`,
+  `await delete_message(message)` (MESSAGE_DELETE; a later reply to it is refused with
+  400/50035 unless its reference says `fail_if_not_exists: false`, as on Discord),
   `await invoke_slash("name [sub]", {"opt": value}, member=, channel=)`,
   `await invoke_context_menu(name, message_or_member, member=)`,
   `await click_button(message, custom_id, member=)`, `await choose(message, id, values)`,
@@ -114,7 +118,7 @@ class BotStarter:
         logging.getLogger("discord").addHandler(self._log_handler)
 
     async def __call__(
-        self, bot: discord.Client, *, wait_for_sync: bool = False, timeout: float = 5.0
+        self, bot: discord.Client, *, wait_for_sync: bool = False, timeout: float = 20.0
     ) -> discord.Client:
         """Log in, connect, and return once `on_ready` fired (and a sync, if asked)."""
         await bot.login(self.fake.token)

@@ -19,6 +19,7 @@ from tests.fake_discord.invocations import ATTACHMENT_SIZE_LIMIT
 from tests.fake_discord.models import EPHEMERAL, Member, Message
 from tests.fake_discord.routing import ROUTES, Reply, Request
 from tests.fake_discord.rules import check_message, edited_body
+from tests.fake_discord.waiting import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from tests.fake_discord.server import FakeDiscord
@@ -85,20 +86,20 @@ class Interaction:
             return None
         return list((self.callback_data or {}).get("choices", []))
 
-    async def wait_for_callback(self, timeout: float = 2.0) -> Interaction:
+    async def wait_for_callback(self, timeout: float = DEFAULT_TIMEOUT) -> Interaction:
         """Wait until the bot answered the callback (message, defer, update, modal...)."""
         await self.fake.wait_until(lambda: self.acknowledged, timeout, f"a callback to {self}")
         return self
 
     async def wait_for_reply(
-        self, predicate: Callable[[Message], bool] | None = None, timeout: float = 2.0
+        self, predicate: Callable[[Message], bool] | None = None, timeout: float = DEFAULT_TIMEOUT
     ) -> Message:
         """The next visible reply (original or followup) not returned before and matching."""
         return await self.fake._wait_for_new_message(
             lambda: self.replies, predicate, timeout, f"a reply to {self}"
         )
 
-    async def wait_for_refusal(self, timeout: float = 2.0) -> DiscordHTTPError:
+    async def wait_for_refusal(self, timeout: float = DEFAULT_TIMEOUT) -> DiscordHTTPError:
         """The first error Discord's rules gave the bot for this interaction."""
         await self.fake.wait_until(lambda: bool(self.refusals), timeout, f"a refusal on {self}")
         return self.refusals[0]

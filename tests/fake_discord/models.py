@@ -40,7 +40,7 @@ EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
 # Channel and message types.
-TEXT_CHANNEL, NEWS_CHANNEL = 0, 5
+TEXT_CHANNEL, DM_CHANNEL, NEWS_CHANNEL = 0, 1, 5
 NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD = 10, 11, 12
 THREAD_TYPES = {NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD}
 DEFAULT_MESSAGE, THREAD_CREATED, REPLY, THREAD_STARTER = 0, 18, 19, 21
@@ -93,6 +93,7 @@ class Role:
     permissions: int
     position: int = 0
     mentionable: bool = False
+    bot_id: int | None = None  # set on a bot's managed role, the one "@citebot" completes to
 
     @property
     def mention(self) -> str:
@@ -109,19 +110,21 @@ class Role:
             "unicode_emoji": None,
             "position": self.position,
             "permissions": str(self.permissions),
-            "managed": False,
+            "managed": self.bot_id is not None,
             "mentionable": self.mentionable,
             "flags": 0,
+            **({"tags": {"bot_id": str(self.bot_id)}} if self.bot_id is not None else {}),
         }
 
 
 @dataclass
 class Channel:
-    """A guild text channel, or a thread (`type` 10-12) with its `parent_id` and `owner_id`."""
+    """A guild text channel, a thread (`type` 10-12) with its `parent_id` and `owner_id`, or a
+    DM (`type` 1, no guild) with the bot, `member_ids` holding the other user."""
 
     id: int
     name: str
-    guild_id: int
+    guild_id: int | None
     type: int = TEXT_CHANNEL
     position: int = 0
     parent_id: int | None = None
@@ -142,6 +145,8 @@ class Channel:
     def payload(self) -> dict[str, Any]:
         if self.is_thread:
             return self._thread_payload()
+        if self.type == DM_CHANNEL:
+            return {"id": str(self.id), "type": DM_CHANNEL, "last_message_id": None}
         return {
             "id": str(self.id),
             "type": self.type,

@@ -96,9 +96,31 @@ async def create_message(req: Request) -> Reply:
     fake = req.fake
     channel = fake.world.channel(int(req.params["channel_id"]))
     check_message(req.body, has_files=bool(req.files))
-    message = fake.world.create_message(channel.id, fake.world.bot, req.body, req.files)
+    body = _checked_reference(req, channel.id)
+    message = fake.world.create_message(channel.id, fake.world.bot, body, req.files)
     await fake._message_event("MESSAGE_CREATE", message)
     return 200, fake._message_payload(message)
+
+
+def _checked_reference(req: Request, channel_id: int) -> dict:
+    """A reply to a message that is gone: refused (50035), or sent as a plain message when
+    `fail_if_not_exists` is false, as Discord does."""
+    body = req.body
+    reference = body.get("message_reference") or {}
+    if not reference.get("message_id"):
+        return body
+    found = req.fake.world.messages.get(int(reference["message_id"]))
+    if found is not None and not found.deleted and found.channel_id == channel_id:
+        return body
+    if reference.get("fail_if_not_exists", True) is False:
+        return {k: v for k, v in body.items() if k != "message_reference"}
+    raise invalid_form_body(
+        {
+            "message_reference": {
+                "_errors": [{"code": "REPLIES_UNKNOWN_MESSAGE", "message": "Unknown message"}]
+            }
+        }
+    )
 
 
 def _channel_message(req: Request) -> Message:

@@ -244,6 +244,15 @@ class FakeDiscord(Recorder):
         await self._message_event("MESSAGE_CREATE", message)
         return message
 
+    def dm_channel(self, member: Member | None = None) -> Channel:
+        """A member's direct-message channel with the bot (inject into it like a channel)."""
+        return self.world.add_dm((member or self.member).user)
+
+    async def delete_message(self, message: Message) -> None:
+        """Its author (or a moderator) deletes a message; the bot gets MESSAGE_DELETE."""
+        message.deleted = True
+        await self._message_event("MESSAGE_DELETE", message)
+
     async def invoke_slash(
         self,
         name: str,

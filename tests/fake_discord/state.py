@@ -17,6 +17,7 @@ from tests.fake_discord.errors import (
 from tests.fake_discord.mentions import parse_mentions, resolve_pings
 from tests.fake_discord.models import (
     ADMINISTRATOR,
+    DM_CHANNEL,
     EPHEMERAL,
     HAS_THREAD,
     LOADING,
@@ -77,7 +78,9 @@ class World:
         guild.roles[guild.id] = Role(guild.id, "@everyone", everyone, position=0)
         self.add_role(guild, "Member", MEMBER_PERMISSIONS, position=1)
         self.add_role(guild, "Admin", ADMINISTRATOR | MANAGE_GUILD, position=2)
+        # Discord gives every bot a managed role named after it, tagged with the bot's id.
         bot_role = self.add_role(guild, "citebot", MEMBER_PERMISSIONS, position=3)
+        bot_role.bot_id = self.bot.id
         self.add_channel(guild, "general")
         self.add_channel(guild, "random")
         self.add_member(guild, self.owner, [])
@@ -92,6 +95,12 @@ class World:
     def add_channel(self, guild: Guild, name: str) -> Channel:
         channel = Channel(self.ids.next(), name, guild.id, position=len(guild.channels))
         guild.channels[channel.id] = channel
+        self.channels[channel.id] = channel
+        return channel
+
+    def add_dm(self, user: User) -> Channel:
+        """The DM channel between a user and the bot."""
+        channel = Channel(self.ids.next(), user.name, None, type=DM_CHANNEL, member_ids=[user.id])
         self.channels[channel.id] = channel
         return channel
 

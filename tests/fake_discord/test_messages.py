@@ -111,3 +111,41 @@ async def test_pings_follow_allowed_mentions(fake_discord: FakeDiscord, start_bo
     await fake_discord.inject_message(fake_discord.channel, f"!ping hi {admin.mention}")
     loud = await fake_discord.wait_for_message()
     assert loud.pings.users == {admin.id} and loud.pings.replied_user
+
+
+@pytest.mark.asyncio
+async def test_a_reply_to_a_deleted_message_is_refused_unless_it_may_drop_the_reference(
+    fake_discord: FakeDiscord, start_bot
+) -> None:
+    bot = await start_bot(EchoBot())
+    gone = await fake_discord.inject_message(fake_discord.channel, "soon gone")
+    await fake_discord.delete_message(gone)
+    channel = bot.get_channel(fake_discord.channel.id)
+    assert isinstance(channel, discord.TextChannel)
+    strict = discord.MessageReference(message_id=gone.id, channel_id=channel.id)
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send("a reply", reference=strict)
+    assert (refused.value.status, refused.value.code) == (400, 50035)
+    lenient = discord.MessageReference(
+        message_id=gone.id, channel_id=channel.id, fail_if_not_exists=False
+    )
+    sent = await channel.send("a reply", reference=lenient)
+    assert sent.reference is None and fake_discord.message(sent.id).reference_id is None
+
+
+@pytest.mark.asyncio
+async def test_the_bot_has_its_own_managed_role(fake_discord: FakeDiscord, start_bot) -> None:
+    bot = await start_bot(EchoBot())
+    guild = bot.get_guild(fake_discord.guild.id)
+    assert guild is not None and guild.self_role is not None
+    assert guild.self_role.id == fake_discord.bot_role.id and guild.self_role.managed
+
+
+@pytest.mark.asyncio
+async def test_a_direct_message_round_trip(fake_discord: FakeDiscord, start_bot) -> None:
+    bot = await start_bot(EchoBot())
+    dm = fake_discord.dm_channel(fake_discord.member)
+    await fake_discord.inject_message(dm, "!echo just between us")
+    reply = await fake_discord.wait_for_message(dm)
+    assert reply.content == "just between us" and reply.guild_id is None
+    assert bot.seen[0].guild is None and isinstance(bot.seen[0].channel, discord.DMChannel)

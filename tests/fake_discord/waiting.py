@@ -12,7 +12,9 @@ from tests.fake_discord.models import Message
 from tests.fake_discord.routing import Call, matches
 
 T = TypeVar("T")
-DEFAULT_TIMEOUT = 2.0
+# Generous: a wait ends as soon as its event happens, so only a failing test pays for it, and
+# a busy 2-core machine may take seconds to run the bot's side.
+DEFAULT_TIMEOUT = 15.0
 POLL_INTERVAL = 0.01
 
 
