@@ -94,8 +94,9 @@ def parse_front_matter(block: str) -> dict[str, str]:
         raise FrontMatterError(
             f"front matter is {len(block):,} characters; the limit is {MAX_FRONT_MATTER_CHARS:,}"
         )
-    loader = _LimitedLoader(block)
+    loader: _LimitedLoader | None = None
     try:
+        loader = _LimitedLoader(block)
         root = loader.get_single_node()
     except FrontMatterError:
         raise
@@ -106,7 +107,8 @@ def parse_front_matter(block: str) -> dict[str, str]:
     except RecursionError as exc:  # cannot happen under the depth limit; kept as a last guard
         raise FrontMatterError("front matter is nested too deeply") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL):
         return {}
     if not isinstance(root, MappingNode):

@@ -129,6 +129,8 @@ def _normalize_date(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
+    if len(text) > FIELD_LIMITS["published"]:
+        return None
     try:
         return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
@@ -141,11 +143,12 @@ def _normalize_date(value: Any) -> str | None:
     return None
 
 
-def _clean_field(value: Any) -> str | None:
+def _clean_field(value: Any, limit: int) -> str | None:
+    """A metadata field on one line; None when empty or longer than its limit."""
     if value is None:
         return None
-    text = normalize_text(str(value))
-    return text.replace("\n", " ") or None
+    text = normalize_text(str(value)).replace("\n", " ")
+    return text if text and len(text) <= limit else None
 
 
 def _title_from_name(path: str) -> str:
@@ -187,11 +190,11 @@ def make_article(
     fields = fields or {}
     meta = {
         "path": path,
-        "title": _clean_field(title) or _title_from_name(path),
-        "url": _clean_field(fields.get("url")),
+        "title": _clean_field(title, FIELD_LIMITS["title"]) or _title_from_name(path),
+        "url": _clean_field(fields.get("url"), FIELD_LIMITS["url"]),
         "published": _normalize_date(fields.get("published")),
-        "author": _clean_field(fields.get("author")),
-        "source": _clean_field(fields.get("source")),
+        "author": _clean_field(fields.get("author"), FIELD_LIMITS["author"]),
+        "source": _clean_field(fields.get("source"), FIELD_LIMITS["source"]),
     }
     return Article(id=article_id, text=text, content_hash=content_hash(text, meta), **meta)  # type: ignore[arg-type]
 
@@ -207,7 +210,7 @@ def _read_text_article(raw: str, rel: str) -> Article:
     if title is None and text:
         first, _, rest = text.partition("\n")
         heading = first.lstrip("#").strip() if first.startswith("#") else None
-        if heading and rest.strip():
+        if heading and rest.strip() and len(heading) <= FIELD_LIMITS["title"]:
             title, text = heading, rest.strip()
         elif rel.endswith(".txt") and rest.strip() and _looks_like_title(first):
             title, text = first, rest.strip()
@@ -215,13 +218,6 @@ def _read_text_article(raw: str, rel: str) -> Article:
         what = "no text after the front matter" if found is not None else "empty file"
         raise UnreadableArticleError(f"{rel}: {what}")
     return make_article(rel, rel, text, title, fields)
-
-
-def _within_limit(name: str, value: Any) -> Any:
-    """Extracted HTML metadata too long to be a field is dropped, not cut."""
-    if value is None or len(str(value)) > FIELD_LIMITS[name]:
-        return None
-    return value
 
 
 def _read_html_article(raw: str, rel: str) -> Article:
@@ -235,15 +231,15 @@ def _read_html_article(raw: str, rel: str) -> Article:
     body = getattr(doc, "text", None) if doc is not None else None
     if not body or not body.strip():
         raise UnreadableArticleError(f"{rel}: no article text found in the HTML")
-    title = _clean_field(_within_limit("title", getattr(doc, "title", None)))
+    title = _clean_field(getattr(doc, "title", None), FIELD_LIMITS["title"])
     lines = [line for line in paragraphs_from_lines(body).split("\n\n")]
     if title and lines and lines[0] == title and len(lines) > 1:
         lines = lines[1:]
     fields = {
-        "url": _within_limit("url", getattr(doc, "url", None)),
-        "published": _within_limit("published", getattr(doc, "date", None)),
-        "author": _within_limit("author", getattr(doc, "author", None)),
-        "source": _within_limit("source", getattr(doc, "sitename", None)),
+        "url": getattr(doc, "url", None),
+        "published": getattr(doc, "date", None),
+        "author": getattr(doc, "author", None),
+        "source": getattr(doc, "sitename", None),
     }
     text = "\n\n".join(lines)
     if not text:
