@@ -17,16 +17,11 @@ from hypothesis import strategies as st
 from index.build import chunk_article
 from index.errors import CitebotError, QuestionError
 from index.frontmatter import FIELD_LIMITS, FrontMatterError, parse_front_matter
+from index.jsonl import json_depth
 from index.normalize import normalize_text
 from index.question import MAX_QUESTION_CHARS, clean_question, validate_question, words
-from index.readers import (
-    SUPPORTED_SUFFIXES,
-    Failure,
-    json_depth,
-    read_article,
-    read_corpus,
-)
-from index.types import Article
+from index.readers import SUPPORTED_SUFFIXES, read_article, read_corpus
+from index.types import Article, Failure
 from tests.conftest import TEST_DATA
 
 BAD = TEST_DATA / "bad"
