@@ -66,12 +66,16 @@ EXPECTED_FAILURES = {
     "alias_title.md": "alias",
     "deep_front.md": "nested more than",
     "deep.html": "no article text",
+    "huge.txt": "the limit is 2,097,152",
+    "huge.jsonl": "the limit is 209,715,200",
+    "long_line.jsonl:1": "line is longer than",
     **{f"mixed.jsonl:{n}": reason for n, reason in JSONL_REASONS.items()},
 }
 EXPECTED_ARTICLES = {
     "good.txt",
     "notes.txt",
     "deep_body.md",
+    "long_line.jsonl#after",
     *(f"mixed.jsonl#{r['id']}" for r in GOOD_RECORDS.values()),
 }
 
@@ -126,6 +130,13 @@ def make_hostile_corpus(folder: Path) -> tuple[dict[str, str], set[str]]:
         else:
             lines.append(line)
     (corpus / "mixed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    # Sparse files: gigabytes to the size check, nothing on disk; refused before any read.
+    for name, size in (("huge.txt", 3 * 1024**3), ("huge.jsonl", 300 * 1024**2)):
+        with open(corpus / name, "wb") as handle:
+            handle.truncate(size)
+    with open(corpus / "long_line.jsonl", "wb") as handle:
+        handle.write(b'{"text": "' + b"x" * (9 * 1024**2) + b'"}\n')
+        handle.write(b'{"id": "after", "text": "The line after a very long one."}\n')
     return failures, articles
 
 
