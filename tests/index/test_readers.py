@@ -1,7 +1,10 @@
 import json
 import os
 import re
+import resource
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from index.readers import (
     read_file,
     safe_article_name,
 )
-from tests.conftest import TEST_DATA
+from tests.conftest import ROOT, TEST_DATA
 
 CORPUS = TEST_DATA / "corpus"
 BAD = TEST_DATA / "bad"
@@ -191,8 +194,28 @@ def test_safe_article_name_refuses_names_with_nothing_left(uploaded: str) -> Non
 
 
 def test_a_device_is_never_read_even_when_asked_for_directly() -> None:
-    with pytest.raises(UnreadableArticleError, match="character device, not a regular file"):
-        read_file(Path("/dev/zero"), Path("/dev"))
+    # In a child with a memory cap: a reader that regressed would read /dev/zero forever.
+    code = (
+        "from pathlib import Path\n"
+        "from index.readers import UnreadableArticleError, read_file\n"
+        "try:\n"
+        "    read_file(Path('/dev/zero'), Path('/dev'))\n"
+        "except UnreadableArticleError as exc:\n"
+        "    print(exc)\n"
+    )
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=cap_memory,
+    )
+    assert result.stdout.strip() == "zero: a character device, not a regular file; not read"
 
 
 def test_a_path_that_climbs_out_of_the_corpus_is_refused(tmp_path: Path) -> None:
