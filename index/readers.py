@@ -246,7 +246,9 @@ def read_corpus(
             if not is_article_file(PurePosixPath(rel)):
                 continue
             if rel != path.relative_to(root).as_posix():
-                failures.append(Failure(rel, "file name has control characters; not read"))
+                failures.append(
+                    Failure(rel, "file name has control characters or undecodable bytes; not read")
+                )
                 continue
             try:
                 found, bad = _read_path(path, root, rel, max_bytes)
