@@ -14,7 +14,10 @@ import shutil
 import socket
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 BAD = Path(__file__).resolve().parent.parent / "data" / "bad"
 OUTSIDE_MARKER = "SECRET-OUTSIDE-MARKER"
@@ -138,6 +141,26 @@ def make_hostile_corpus(folder: Path) -> tuple[dict[str, str], set[str]]:
         handle.write(b'{"text": "' + b"x" * (9 * 1024**2) + b'"}\n')
         handle.write(b'{"id": "after", "text": "The line after a very long one."}\n')
     return failures, articles
+
+
+@pytest.fixture
+def memory_cap() -> Iterator[None]:
+    """Cap the test process's address space at its current size plus 1.5 GB for one test.
+
+    A reader that regressed (an alias bomb expanded, a device read to the end) then fails
+    with MemoryError instead of taking the machine; the cap is lifted after the test.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/status") as status:
+        size_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+    cap = size_kb * 1024 + 3 * 1024**3 // 2
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _limit_memory() -> None:

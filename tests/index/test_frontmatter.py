@@ -8,6 +8,9 @@ from index.frontmatter import (
     split_front_matter,
 )
 from tests.conftest import TEST_DATA
+from tests.index.hostile import memory_cap  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("memory_cap")
 
 BAD = TEST_DATA / "bad"
 

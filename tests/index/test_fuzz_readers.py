@@ -11,6 +11,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,9 @@ from index.question import MAX_QUESTION_CHARS, clean_question, validate_question
 from index.readers import SUPPORTED_SUFFIXES, read_article, read_corpus
 from index.types import Article, Failure
 from tests.conftest import TEST_DATA
+from tests.index.hostile import memory_cap  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("memory_cap")
 
 BAD = TEST_DATA / "bad"
 MAX_BYTES = 64 * 1024  # a small article limit keeps every example fast

@@ -20,6 +20,9 @@ from index.readers import (
     safe_article_name,
 )
 from tests.conftest import ROOT, TEST_DATA
+from tests.index.hostile import memory_cap  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("memory_cap")
 
 CORPUS = TEST_DATA / "corpus"
 BAD = TEST_DATA / "bad"
