@@ -13,10 +13,14 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def _is_dropped(char: str) -> bool:
-    """Control characters (except newline and tab) and byte-order marks carry no text."""
+    """Control characters (except newline and tab), byte-order marks and lone surrogates.
+
+    A lone surrogate (from a `\\ud800` escape) is no character at all and cannot be stored
+    as UTF-8, so it is dropped like a control character.
+    """
     if char in "\n\t":
         return False
-    return unicodedata.category(char) == "Cc" or char == "\ufeff"
+    return unicodedata.category(char) in ("Cc", "Cs") or char == "\ufeff"
 
 
 def normalize_text(text: str) -> str:

@@ -9,6 +9,11 @@ def test_line_endings_spaces_and_controls() -> None:
     assert normalize_text(raw) == "Title\n\nFirst line with spaces\nSecond line"
 
 
+def test_lone_surrogates_are_dropped_so_the_text_is_valid_utf8() -> None:
+    assert normalize_text("a\ud800b \udfff c") == "ab c"
+    normalize_text("x\ud83d").encode("utf-8")
+
+
 def test_paragraph_breaks_are_kept_as_one_blank_line() -> None:
     assert normalize_text("a\n \n\t\n\nb\n\nc") == "a\n\nb\n\nc"
 
@@ -29,3 +34,4 @@ def test_normalisation_is_idempotent_and_clean(raw: str) -> None:
     assert "\n\n\n" not in text
     assert "  " not in text
     assert text == text.strip()
+    text.encode("utf-8")

@@ -1,5 +1,11 @@
 import json
+import os
+import re
+import resource
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +19,10 @@ from index.readers import (
     read_file,
     safe_article_name,
 )
-from tests.conftest import TEST_DATA
+from tests.conftest import ROOT, TEST_DATA
+from tests.index.hostile import memory_cap  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("memory_cap")
 
 CORPUS = TEST_DATA / "corpus"
 BAD = TEST_DATA / "bad"
@@ -121,12 +130,13 @@ def test_crlf_and_nfd_are_normalised_before_storing(tmp_path: Path) -> None:
         ("broken_front.md", "broken YAML front matter"),
         ("unclosed_front.md", "never ends"),
         ("report.pdf", "unsupported file type"),
+        ("alias_bomb.md", "front matter uses the YAML alias *a"),
+        ("alias_title.md", "aliases are not accepted"),
+        ("deep_front.md", "front matter is nested more than 16 levels deep"),
     ],
 )
 def test_bad_files_fail_with_a_clear_reason(name: str, reason: str) -> None:
-    with pytest.raises(
-        UnreadableArticleError, match=reason.replace("(", r"\(").replace(")", r"\)")
-    ):
+    with pytest.raises(UnreadableArticleError, match=re.escape(reason)):
         read_file(BAD / name, BAD)
 
 
@@ -184,3 +194,102 @@ def test_safe_article_name(uploaded: str, safe: str) -> None:
 def test_safe_article_name_refuses_names_with_nothing_left(uploaded: str) -> None:
     with pytest.raises(BadArticleError):
         safe_article_name(uploaded)
+
+
+def test_a_device_is_never_read_even_when_asked_for_directly() -> None:
+    # In a child with a memory cap: a reader that regressed would read /dev/zero forever.
+    code = (
+        "from pathlib import Path\n"
+        "from index.readers import UnreadableArticleError, read_file\n"
+        "try:\n"
+        "    read_file(Path('/dev/zero'), Path('/dev'))\n"
+        "except UnreadableArticleError as exc:\n"
+        "    print(exc)\n"
+    )
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=cap_memory,
+    )
+    assert result.stdout.strip() == "zero: a character device, not a regular file; not read"
+
+
+def test_a_path_that_climbs_out_of_the_corpus_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "outside.txt").write_text("Outside the corpus.", encoding="utf-8")
+    with pytest.raises(UnreadableArticleError, match="outside the corpus"):
+        read_file(tmp_path / "corpus" / ".." / "outside.txt", tmp_path / "corpus")
+
+
+def test_the_corpus_folder_may_itself_be_a_link(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.txt").write_text("An article in the real folder.", encoding="utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    articles, failures = read_corpus(tmp_path / "link")
+    assert ([a.id for a in articles], failures) == (["a.txt"], [])
+
+
+def test_a_link_into_a_folder_of_the_corpus_is_followed(tmp_path: Path) -> None:
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2024" / "a.txt").write_text("An article of 2024.", encoding="utf-8")
+    (tmp_path / "latest.txt").symlink_to(Path("2024") / "a.txt")
+    articles, failures = read_corpus(tmp_path)
+    assert [a.id for a in articles] == ["2024/a.txt", "latest.txt"] and failures == []
+
+
+def test_the_article_limit_can_be_set(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Forty bytes of article text, more or less.", encoding="utf-8")
+    articles, failures = read_corpus(tmp_path, max_bytes=20)
+    assert articles == [] and "the limit is 20" in failures[0].reason
+    assert [a.id for a in read_corpus(tmp_path, max_bytes=100)[0]] == ["a.txt"]
+
+
+def test_a_file_name_with_a_newline_is_one_escaped_line(tmp_path: Path) -> None:
+    (tmp_path / "two\nlines.txt").write_text("Text.", encoding="utf-8")
+    _, failures = read_corpus(tmp_path)
+    assert [f.path for f in failures] == ["two\\nlines.txt"]
+    assert "\n" not in failures[0].reason
+
+
+def test_a_jsonl_line_too_long_is_skipped_and_the_next_line_kept(tmp_path: Path) -> None:
+    long_line = json.dumps({"text": "x" * 70_000})
+    good = json.dumps({"id": "ok", "text": "Kept."})
+    (tmp_path / "a.jsonl").write_text(f"{long_line}\n{good}\n", encoding="utf-8")
+    articles, failures = read_corpus(tmp_path, max_bytes=100)
+    assert [a.id for a in articles] == ["a.jsonl#ok"]
+    assert [(f.path, "longer than" in f.reason) for f in failures] == [("a.jsonl:1", True)]
+
+
+def test_a_utf16_jsonl_is_still_read(tmp_path: Path) -> None:
+    line = json.dumps({"id": "u", "text": "Caf\u00e9 au lait."}, ensure_ascii=False)
+    (tmp_path / "a.jsonl").write_bytes(line.encode("utf-16"))
+    articles, failures = read_corpus(tmp_path)
+    assert [(a.id, a.text) for a in articles] == [("a.jsonl#u", "Caf\u00e9 au lait.")]
+    assert failures == []
+
+
+def test_a_fifo_is_skipped_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.md")
+    (tmp_path / "a.txt").write_text("Fine.", encoding="utf-8")
+    done = threading.Event()
+    found: list[object] = []
+
+    def read() -> None:
+        found.append(read_corpus(tmp_path))
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not done.wait(timeout=120):
+        # unblock the stuck reader so the thread can end, then fail
+        os.close(os.open(tmp_path / "pipe.md", os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("reading a corpus with a FIFO blocked")
+    articles, failures = found[0]  # type: ignore[misc]
+    assert [a.id for a in articles] == ["a.txt"]
+    assert [(f.path, "FIFO" in f.reason) for f in failures] == [("pipe.md", True)]
