@@ -78,10 +78,6 @@ def test_an_amount_the_article_never_gives_is_abstained(answerer: Answerer) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: on-topic questions whose specific fact is absent are mostly answered",
-)
 def test_most_on_topic_unanswerable_questions_are_abstained(answerer: Answerer) -> None:
     abstained = [q for q in UNANSWERABLE if not answerer.ask(q).answered]
-    assert len(abstained) >= len(UNANSWERABLE) // 2, abstained
+    assert len(abstained) >= 0.7 * len(UNANSWERABLE), abstained

@@ -8,11 +8,18 @@ from click.testing import CliRunner
 import index.cli
 from index.cli import eval_command
 from index.evaluate import (
+    ANSWERABLE,
+    MISSING,
+    OFF_CORPUS,
+    OFF_TOPIC,
+    CachingEmbedder,
     EvalQuestion,
+    collect,
     contains_answer,
     load_squad,
     percentile,
     score,
+    suite_figures,
 )
 from index.types import Answer, Quote, RetrievedPassage
 from tests.conftest import TEST_DATA
@@ -125,6 +132,33 @@ def test_eval_command_holdout_and_human_output(tmp_path: Path) -> None:
     assert "answer recall" in result.stdout and "@10" in result.stdout
     assert "abstained, unanswerable" in result.stdout
     assert "p95" in result.stdout
+
+
+def test_the_caching_embedder_embeds_each_text_once(tmp_path: Path) -> None:
+    inner = HashEmbedder()
+    cache = tmp_path / "vectors.npz"
+    embedder = CachingEmbedder(inner, cache)
+    first = embedder.embed(["a lighthouse", "a ferry", "a lighthouse"])
+    assert inner.calls == 2 and embedder.embedded == 2
+    again = embedder.embed(["a ferry", "a lighthouse"])
+    assert inner.calls == 2
+    assert np.array_equal(again, first[[1, 0]])
+    embedder.save()
+    reloaded = CachingEmbedder(inner, cache)
+    assert np.array_equal(reloaded.embed(["a ferry"]), first[[1]]) and inner.calls == 2
+
+
+def test_the_suite_asks_every_set_through_the_engine(tmp_path: Path) -> None:
+    embedder = CachingEmbedder(HashEmbedder())
+    records = collect(SQUAD, embedder, off_corpus=[("What time is it?", 1)])
+    sets = {r.set for r in records}
+    assert sets == {ANSWERABLE, MISSING, OFF_TOPIC, OFF_CORPUS}
+    answerable = [r for r in records if r.set == ANSWERABLE]
+    assert len(answerable) == 5  # the impossible question is left out
+    assert all(r.answer is not None and len(r.rows) == len(r.holds) for r in answerable)
+    figures = suite_figures(records)
+    assert figures[ANSWERABLE]["questions"] == 5 and "quote@1" in figures[ANSWERABLE]
+    assert figures[OFF_CORPUS]["questions"] == 1
 
 
 def test_eval_command_rejects_a_missing_file(tmp_path: Path) -> None:
