@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
 import re
 import sqlite3
@@ -112,11 +111,6 @@ def _absent_kind(kind: str | None, sentences: list[Sentence]) -> bool:
     if kind not in (MONEY, NUMBER):
         return False
     return not any(s.typed for s in sentences)
-
-
-def _logit(probability: float) -> float:
-    p = min(max(probability, 1e-9), 1.0 - 1e-9)
-    return math.log(p / (1.0 - p))
 
 
 def is_follow_up(question: str) -> bool:
@@ -245,6 +239,9 @@ class Answerer:
             phrase=self._unknown_phrase(cleaned),
             number=1.0 if any(freq.get(n, 1) == 0 for n in numbers) else 0.0,
             kind_known=kind is not None,
+            terms=min(len(question_stems), 6) / 6.0,
+            specific=min(sum(w for t, w in term_weights.items() if freq[t] > 0), 20.0) / 20.0,
+            unseen=weighted_share({t for t, df in freq.items() if df == 0}, term_weights),
         )
         return Evidence(
             cleaned, kind, retrieval, top, sentences, rows, facts, _absent_kind(kind, sentences)
@@ -263,17 +260,25 @@ class Answerer:
         logits = self.model.sentence.logits(ev.rows) if len(ev.sentences) else np.zeros(0)
         for s, logit in zip(ev.sentences, logits, strict=True):
             s.score = float(logit)
-        spans = select_quotes(
-            ev.sentences, [c.passage for c in ev.top], cfg.max_quotes, _logit(cfg.quote.floor)
-        )
+        position = {id(s): i for i, s in enumerate(ev.sentences)}
+
+        def probability_of(i: int) -> float:
+            row = question_row(ev.rows, logits, i, ev.facts)
+            return sigmoid(float(self.model.question.logits(np.array([row]))[0]))
+
+        def passes(s: Sentence) -> bool:  # a later quote, judged as if it were the only one
+            return probability_of(position[id(s)]) >= cfg.quote.floor
+
+        spans = select_quotes(ev.sentences, [c.passage for c in ev.top], cfg.max_quotes, passes)
         quotes = self._checked_quotes(spans)
         best = first_choice(ev.rows, logits) if len(ev.sentences) else None
         probability = 0.0
         held_back_by = "no sentence"
         if best is not None:
-            row = question_row(ev.rows, logits, best, ev.facts)
-            probability = sigmoid(float(self.model.question.logits(np.array([row]))[0]))
-            held_back_by = explain(self.model.question, row)
+            probability = probability_of(best)
+            held_back_by = explain(
+                self.model.question, question_row(ev.rows, logits, best, ev.facts)
+            )
         answered = bool(quotes) and cfg.abstain.should_answer(probability, ev.absent)
         if not quotes:
             reason = "no passage of the articles matches the question"

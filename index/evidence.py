@@ -54,6 +54,9 @@ QUESTION_FEATURES = (
     "phrase",  # a multi-word name of the question ("World Cup") occurs nowhere as a phrase
     "number",  # a number or year of the question occurs nowhere in the index
     "typed",  # the best sentence holds the kind asked for (0.5 when the kind is unknown)
+    "terms",  # how many distinct words the question searches for, up to 6, over 6
+    "specific",  # the rare-term weight of the question's words the index holds, up to 20, over 20
+    "unseen",  # share of the question's rare-term weight in words no passage holds
 )
 
 _SIGNATURE = re.compile(
@@ -299,6 +302,9 @@ class QuestionFacts:
     phrase: float
     number: float
     kind_known: bool
+    terms: float = 0.0
+    specific: float = 0.0
+    unseen: float = 0.0
 
 
 def question_row(
@@ -321,6 +327,9 @@ def question_row(
         facts.phrase,
         facts.number,
         float(row[_S["typed"]]) if facts.kind_known else 0.5,
+        facts.terms,
+        facts.specific,
+        facts.unseen,
     ]
 
 

@@ -7,13 +7,14 @@ Every sentence of the top passages gets its signals here (`score_sentences`):
     sentence naming the subject is often next to the one holding the fact;
   - `typed`: 1 when the question asks for an amount, a date or a name and the sentence holds
     one that the question does not already contain.
-The answer model (`index/evidence.py`) turns these and more into each sentence's `score`, a
-logit of "this sentence holds the answer". The first quote is the best-scoring sentence that
-is not a signature, dateline or caption line; later quotes must pass the model on their own
-(`QuoteWeights.floor`). A quote is one sentence, with the sentence before it when it opens
-with a pronoun or a connective ("It", "They", "However"...) the reader could not resolve alone,
-or with the next one when it is too short to stand alone or ends with a colon; it never
-crosses a paragraph.
+The answer model (`index/evidence.py`) turns these and more into each sentence's `score`.
+The first quote is the best-scoring sentence that is not a signature, dateline or caption
+line; a later quote must itself pass the answer test, as if it were the only one
+(`QuoteWeights.floor`). A quote is one sentence, with a neighbour only when that completes it:
+the neighbour holds the kind of thing asked for and the best sentence does not; or the best
+opens with a pronoun or a connective ("It", "They", "However"...) the reader could not resolve
+alone (the sentence before joins); or it is too short to stand alone or ends with a colon
+(the next one joins). A quote never crosses a paragraph.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,10 +136,16 @@ def _word_count(text: str) -> int:
 def quote_span(best: Sentence) -> tuple[int, int]:
     """Offsets of the quote around the best sentence: with a neighbour only when it completes it.
 
-    The sentence before joins when the best one opens with a pronoun or a connective; the
-    one after joins when the best one is too short to stand alone or ends with a colon.
+    A neighbour joins when it holds the kind of thing asked for (a date, a number, a name)
+    and the best sentence does not; the sentence before joins when the best one opens with a
+    pronoun or a connective; the one after when the best one is too short to stand alone or
+    ends with a colon.
     """
     start, end = best.start, best.end
+    near = (n for n in (best.next, best.prev) if n is not None and n.typed > best.typed)
+    holder = next(near, None)
+    if holder is not None:  # the neighbour holds the kind of thing asked for; the best does not
+        return min(start, holder.start), max(end, holder.end)
     if best.prev is not None and _ANAPHOR.match(best.text):
         start = best.prev.start
     elif best.next is not None and (
@@ -160,12 +167,12 @@ def select_quotes(
     sentences: Sequence[Sentence],
     passages: Sequence[Passage],
     limit: int,
-    floor: float = -math.inf,
+    passes: Callable[[Sentence], bool] | None = None,
 ) -> list[Span]:
     """Up to `limit` non-overlapping quotes, best first, their text cut from the passages.
 
     The first is the best-scoring sentence that is not a signature, dateline or caption line;
-    later ones must score at least `floor` themselves (a logit).
+    later ones must pass the answer test `passes` themselves (all do without one).
     """
     by_article: dict[str, list[Passage]] = {}
     for p in passages:
@@ -173,9 +180,9 @@ def select_quotes(
     spans: list[Span] = []
     taken: dict[str, list[tuple[int, int]]] = {}
     for s in sorted(sentences, key=lambda s: -s.score):
-        if len(spans) >= limit or (spans and s.score < floor):
+        if len(spans) >= limit:
             break
-        if is_signature(s.text):
+        if is_signature(s.text) or (spans and passes is not None and not passes(s)):
             continue
         own = by_article.get(s.article_id, [])
         start, end = quote_span(s)
