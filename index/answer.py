@@ -9,6 +9,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 FOLLOW_UP_MAX_WORDS = 3
+ARTICLE_CACHE = 256  # articles whose stemmed words are kept between questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,8 @@ class Answerer:
         self._stemmer = Stemmer()
         self._infos: dict[str, ArticleInfo] = {a.id: a for a in store.articles()}
         self._passage_total = max(store.passage_count(), 1)
+        self._article_cache: OrderedDict[str, set[str]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def close(self) -> None:
         self._stemmer.close()
@@ -230,6 +234,7 @@ class Answerer:
             kind,
             question_words,
             numbers,
+            {aid: self._article_stems(aid) for aid in {s.article_id for s in sentences}},
         )
         facts = QuestionFacts(
             cosine=max((c.dense for c in retrieval.candidates), default=0.0),
@@ -354,6 +359,21 @@ class Answerer:
         names = [n for n in question_names(question) if n.casefold() not in STOPWORDS]
         stems = self._stemmer.stems(names)
         return 1.0 if any(freq.get(t, 1) == 0 for st in stems for t in st) else 0.0
+
+    def _article_stems(self, article_id: str) -> set[str]:
+        """Every stemmed word of an article (the last few articles asked about are kept)."""
+        with self._cache_lock:
+            found = self._article_cache.get(article_id)
+            if found is not None:
+                self._article_cache.move_to_end(article_id)
+                return found
+        article = self.store.article(article_id)
+        stems = self._stemmer.stems([article.text])[0] if article else set()
+        with self._cache_lock:
+            self._article_cache[article_id] = stems
+            while len(self._article_cache) > ARTICLE_CACHE:
+                self._article_cache.popitem(last=False)
+        return stems
 
     def _unknown_phrase(self, question: str) -> float:
         """1.0 when a multi-word name of the question ("World Cup") is in no passage as a phrase."""

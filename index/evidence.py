@@ -40,6 +40,7 @@ SENTENCE_FEATURES = (
     "restates",  # share of the sentence's words that are the question's own
     "signature",  # a signature, dateline or caption line ("— Name (@handle) July 8, 2019")
     "length",  # words, up to 60, over 60
+    "article",  # share of the question's rare-term weight anywhere in the sentence's article
 )
 QUESTION_FEATURES = (
     "best",  # the best sentence's score from the sentence model (a logit, over 10)
@@ -57,6 +58,7 @@ QUESTION_FEATURES = (
     "terms",  # how many distinct words the question searches for, up to 6, over 6
     "specific",  # the rare-term weight of the question's words the index holds, up to 20, over 20
     "unseen",  # share of the question's rare-term weight in words no passage holds
+    "article",  # share of the question's rare-term weight in the best sentence's article
 )
 
 _SIGNATURE = re.compile(
@@ -263,6 +265,7 @@ def sentence_rows(
     kind: str | None,
     question_words: set[str],
     numbers: Sequence[str],
+    article_stems: dict[str, set[str]],
 ) -> np.ndarray:
     """One row of SENTENCE_FEATURES per candidate sentence (signals already filled in)."""
     rows = np.zeros((len(sentences), len(SENTENCE_FEATURES)), dtype=np.float64)
@@ -287,6 +290,7 @@ def sentence_rows(
             len(own & question_stems) / max(len(own), 1),
             1.0 if is_signature(s.text) else 0.0,
             min(n_words, _MAX_WORDS) / _MAX_WORDS,
+            weighted_share(article_stems.get(s.article_id, set()), term_weights),
         )
     return rows
 
@@ -330,6 +334,7 @@ def question_row(
         facts.terms,
         facts.specific,
         facts.unseen,
+        float(row[_S["article"]]),
     ]
 
 

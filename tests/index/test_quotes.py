@@ -59,16 +59,23 @@ def test_a_sentence_opening_with_a_pronoun_brings_its_predecessor() -> None:
     assert quote_span(s[1]) == (s[0].start, s[1].end)
 
 
-@pytest.mark.parametrize("rival", ["score", "typed"])
-def test_a_neighbour_joins_only_to_complete_the_sentence(rival: str) -> None:
+def test_a_neighbour_scoring_nearly_as_well_does_not_pad_the_quote() -> None:
     s = _sentences()
     for x in s:
         x.score = 0.1
     s[2].score = 2.0
-    if rival == "score":
-        s[1].score = 1.99
-    else:
-        s[1].typed = 1.0
+    s[1].score = 1.99
+    assert quote_span(s[2]) == (s[2].start, s[2].end)
+
+
+def test_a_neighbour_holding_the_asked_kind_completes_the_quote() -> None:
+    s = _sentences()
+    for x in s:
+        x.score = 0.1
+    s[2].score = 2.0
+    s[1].typed = 1.0
+    assert quote_span(s[2]) == (s[1].start, s[2].end)
+    s[2].typed = 1.0  # the best one holds it too: nothing to complete
     assert quote_span(s[2]) == (s[2].start, s[2].end)
 
 
@@ -168,8 +175,8 @@ def test_later_quotes_must_pass_the_floor_themselves() -> None:
     s = _sentences()
     for x, score in zip(s, (2.0, -3.0, 1.3, -3.0, -0.5), strict=True):
         x.score = score
-    kept = select_quotes(s, [PASSAGE], limit=3, floor=0.0)
+    kept = select_quotes(s, [PASSAGE], limit=3, passes=lambda x: x.score >= 0.0)
     assert [q.best.score for q in kept] == [2.0, 1.3]
-    assert len(select_quotes(s, [PASSAGE], limit=3, floor=-1.0)) == 3
-    lone = select_quotes(s[2:3], [PASSAGE], limit=3, floor=5.0)
-    assert [q.best.score for q in lone] == [1.3]  # the first quote needs no floor
+    assert len(select_quotes(s, [PASSAGE], limit=3, passes=lambda x: x.score >= -1.0)) == 3
+    lone = select_quotes(s[2:3], [PASSAGE], limit=3, passes=lambda x: False)
+    assert [q.best.score for q in lone] == [1.3]  # the first quote needs no test
