@@ -133,6 +133,13 @@ def default_model() -> AnswerModel:
         return _model
 
 
+def install_model(model: AnswerModel) -> None:
+    """Make `model` the one every new Answerer uses (calibration gathers data this way)."""
+    global _model
+    with _model_lock:
+        _model = model
+
+
 @dataclass(slots=True)
 class Evidence:
     """Everything the engine weighed for one question, before deciding."""
@@ -235,6 +242,7 @@ class Answerer:
             question_words,
             numbers,
             {aid: self._article_stems(aid) for aid in {s.article_id for s in sentences}},
+            set().union(*self._stemmer.stems(question_names(cleaned))),
         )
         facts = QuestionFacts(
             cosine=max((c.dense for c in retrieval.candidates), default=0.0),

@@ -46,12 +46,12 @@ from index.evaluate import (
 from index.evidence import (
     MODEL_PATH,
     QUESTION_FEATURES,
-    SENTENCE_FEATURES,
     AnswerModel,
     Linear,
     first_choice,
     fit_logistic,
     question_row,
+    ranking,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,19 +114,6 @@ def fit_model(records: Sequence[Record], recipe: Recipe = Recipe()) -> AnswerMod
         question.features, question.mean, question.scale, question.weights, question.bias - cut
     )
     return AnswerModel(sentence, question, source="")
-
-
-# The sentence ranking: a weighted sum of the sentence signals, as measured on XQuAD before.
-# Pointwise logistic and softmax (conditional logit) fits over all SENTENCE_FEATURES ranked
-# the answer sentence first less often, by article folds, than these weights (single-sentence
-# quote@1 0.78-0.80 against 0.82 on folds 1-4), so the learned part is the question model.
-RANKING = {"cosine": 1.0, "overlap": 1.5, "passage": 0.5, "neighbour": 0.4, "typed": 0.3}
-
-
-def ranking() -> Linear:
-    n = len(SENTENCE_FEATURES)
-    weights = np.array([RANKING.get(f, 0.0) for f in SENTENCE_FEATURES])
-    return Linear(SENTENCE_FEATURES, np.zeros(n), np.ones(n), weights, 0.0)
 
 
 @dataclass(slots=True)
@@ -222,8 +209,11 @@ def gather_records(
     progress: Callable[[str], None] | None = None,
 ) -> list[Record]:
     """Every calibration record, asked with the real embedder (each text embedded once)."""
+    from index import answer
     from index.embed import default_embedder
 
+    if not answer.default_model().current:  # features changed: gather with a neutral model
+        answer.install_model(AnswerModel.neutral())
     embedder = CachingEmbedder(default_embedder(), cache)
     records = collect(
         data,
@@ -293,9 +283,10 @@ def format_suite(suite: dict[str, dict[str, dict[str, Any]]], timing: dict[str, 
 
 def eval_folds(data: Path, embedder: Embedder, config: AnswerConfig, as_json: bool) -> str:
     """`citebot eval --folds`: collect every record, then every figure as text or JSON."""
+    cache = Path(tempfile.gettempdir()) / "citebot-calibrate-vectors.npz"
     records = collect(
         data,
-        CachingEmbedder(embedder),
+        CachingEmbedder(embedder, cache),
         config=config,
         off_corpus=off_corpus_questions(),
         news=news_questions(),
