@@ -197,7 +197,7 @@ def format_table(table: dict[str, dict[str, dict[str, Any]]]) -> str:
             if "recall@1" in row:
                 cell += f" r@1 {row['recall@1']:.3f}"
             parts.append(cell)
-        lines.append(f"{label:<14}" + "; ".join(parts))
+        lines.append(f"{label:<20}" + "; ".join(parts))
     return "\n".join(lines)
 
 
@@ -261,7 +261,7 @@ def run_suite(
     return {
         "engine": shipped(records),
         "cross-validated": cross_validate(records, recipe),
-        "held back": {"model fitted on folds 1-4": back},
+        "held back": {"held back": back},
     }
 
 

@@ -46,7 +46,7 @@ SHORT_SENTENCE_WORDS = 6
 class QuoteWeights:
     """How quotes are chosen once the answer model has scored every sentence."""
 
-    floor: float = 0.5  # a later quote's own answer probability must reach this
+    floor: float = 0.9  # a later quote's own answer probability must reach this
 
 
 @dataclass(slots=True)

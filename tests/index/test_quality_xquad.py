@@ -26,15 +26,16 @@ from tests.conftest import TEST_DATA
 
 SLICE = TEST_DATA / "xquad_slice.json"
 
-# Measured when set: see the module docstring of index/calibrate.py for the full figures.
+# Measured when set: answerable quote@1 0.777, recall@1 0.915, wrongly abstained 0.074;
+# missing fact abstained 0.830, off topic 1.000, off corpus 0.991.
 FLOORS = {
-    (ANSWERABLE, "quote@1"): 0.0,
-    (ANSWERABLE, "recall@1"): 0.0,
-    (MISSING, "abstained"): 0.0,
-    (OFF_TOPIC, "abstained"): 0.0,
-    (OFF_CORPUS, "abstained"): 0.0,
+    (ANSWERABLE, "quote@1"): 0.72,
+    (ANSWERABLE, "recall@1"): 0.88,
+    (MISSING, "abstained"): 0.75,
+    (OFF_TOPIC, "abstained"): 0.93,
+    (OFF_CORPUS, "abstained"): 0.95,
 }
-CEILINGS = {(ANSWERABLE, "abstained"): 1.0}
+CEILINGS = {(ANSWERABLE, "abstained"): 0.10}
 
 
 @pytest.mark.slow
