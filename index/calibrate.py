@@ -14,6 +14,7 @@ Every cross-validated figure of fold f comes from a model fitted without fold f'
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import pickle
 import sys
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from index.answer import AnswerConfig
-from index.embed import Embedder
+from index.embed import MODEL_NAME, Embedder
 from index.evaluate import (
     ANSWERABLE,
     FOLDS,
@@ -201,6 +202,12 @@ def format_table(table: dict[str, dict[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def vector_cache(embedder_name: str) -> Path:
+    """The file in the temp folder where one embedder's calibration vectors are kept."""
+    digest = hashlib.sha1(embedder_name.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"citebot-vectors-{digest}.npz"
+
+
 def gather_records(
     data: Path,
     *,
@@ -283,10 +290,9 @@ def format_suite(suite: dict[str, dict[str, dict[str, Any]]], timing: dict[str, 
 
 def eval_folds(data: Path, embedder: Embedder, config: AnswerConfig, as_json: bool) -> str:
     """`citebot eval --folds`: collect every record, then every figure as text or JSON."""
-    cache = Path(tempfile.gettempdir()) / "citebot-calibrate-vectors.npz"
     records = collect(
         data,
-        CachingEmbedder(embedder, cache),
+        CachingEmbedder(embedder, vector_cache(embedder.name)),
         config=config,
         off_corpus=off_corpus_questions(),
         news=news_questions(),
@@ -307,12 +313,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--records", type=Path, help="reuse (or save) the asked records in this pickle file"
     )
     args = parser.parse_args(argv)
-    cache = Path(tempfile.gettempdir()) / "citebot-calibrate-vectors.npz"
     if args.records and args.records.exists():
         records = pickle.loads(args.records.read_bytes())
     else:
         records = gather_records(
-            args.data, cache=cache, progress=lambda m: print(m, file=sys.stderr)
+            args.data, cache=vector_cache(MODEL_NAME), progress=lambda m: print(m, file=sys.stderr)
         )
         if args.records:
             args.records.write_bytes(pickle.dumps(records))

@@ -161,6 +161,19 @@ def test_the_suite_asks_every_set_through_the_engine(tmp_path: Path) -> None:
     assert figures[OFF_CORPUS]["questions"] == 1
 
 
+@pytest.mark.usefixtures("fake_embedder")
+def test_eval_folds_prints_every_set_by_fold() -> None:
+    result = CliRunner().invoke(eval_command, [str(SQUAD), "--folds", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert set(figures) == {"engine", "cross-validated", "held back", "latency"}
+    engine = figures["engine"]
+    assert {"fold 0 (held back)", "fold 1", "all folds", "news"} <= set(engine)
+    assert set(engine["all folds"]) == {ANSWERABLE, MISSING, OFF_TOPIC, OFF_CORPUS}
+    assert engine["news"]["news unanswerable"]["questions"] >= 14
+    assert figures["latency"]["p50_ms"] <= figures["latency"]["p95_ms"]
+
+
 def test_eval_command_rejects_a_missing_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(eval_command, [str(tmp_path / "none.json")])
     assert result.exit_code != 0
