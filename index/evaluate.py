@@ -25,6 +25,7 @@ from index.embed import Embedder
 from index.engine import Engine
 from index.errors import QuestionError
 from index.evidence import SENTENCE_FEATURES, QuestionFacts
+from index.passages import split_sentences
 from index.quotes import quote_span
 from index.types import Answer
 
@@ -48,6 +49,7 @@ class EvalArticle:
     title: str
     text: str
     paragraphs: tuple[str, ...] = ()
+    answer_starts: tuple[tuple[int, ...], ...] = ()  # per paragraph, where gold answers start
 
 
 def load_squad(
@@ -60,11 +62,18 @@ def load_squad(
     for i, item in enumerate(data):
         paragraphs = item.get("paragraphs", [])
         contexts = tuple(p["context"] for p in paragraphs)
+        starts = tuple(
+            tuple(
+                sorted({int(a["answer_start"]) for qa in p.get("qas", []) for a in qa["answers"]})
+            )
+            for p in paragraphs
+        )
         articles.append(
             EvalArticle(
                 str(item.get("title", f"article {i}")).replace("_", " "),
                 "\n\n".join(contexts),
                 contexts,
+                starts,
             )
         )
         for k, paragraph in enumerate(paragraphs):
@@ -137,10 +146,12 @@ def write_corpus(
     skip: set[int],
     folder: Path,
     drop_paragraph: int | None = None,
+    answers_only: bool = False,
 ) -> Path:
     """Write the articles to index as one `.jsonl` file in `folder`; returns the folder.
 
-    With `drop_paragraph=k`, every article is written without its k-th paragraph.
+    With `drop_paragraph=k`, every article is written without its k-th paragraph; with
+    `answers_only` too, without only the sentences of that paragraph holding a gold answer.
     """
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "articles.jsonl", "w", encoding="utf-8") as handle:
@@ -148,11 +159,25 @@ def write_corpus(
             if i not in skip:
                 text = article.text
                 if drop_paragraph is not None and article.paragraphs:
-                    kept = [p for k, p in enumerate(article.paragraphs) if k != drop_paragraph]
-                    text = "\n\n".join(kept)
+                    kept = list(article.paragraphs)
+                    k = drop_paragraph
+                    if k < len(kept):
+                        kept[k] = _without_answers(kept[k], article.answer_starts[k])
+                        kept[k] = kept[k] if answers_only else ""
+                    text = "\n\n".join(p for p in kept if p)
                 record = {"id": f"a{i}", "title": article.title, "text": text}
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     return folder
+
+
+def _without_answers(paragraph: str, starts: Sequence[int]) -> str:
+    """The paragraph without its sentences in which a gold answer starts."""
+    kept = [
+        paragraph[a:b]
+        for a, b in split_sentences(paragraph)
+        if not any(a <= start < b for start in starts)
+    ]
+    return " ".join(kept)
 
 
 def ask_all(
@@ -220,15 +245,26 @@ def format_report(figures: dict[str, Any]) -> str:
 
 FOLDS = 5  # article folds: article i is in fold i % FOLDS
 HELD_BACK_FOLD = 0  # scored only, never used to fit or choose anything
-ANSWERABLE, MISSING, OFF_TOPIC, OFF_CORPUS, NEWS_ANSWERABLE, NEWS_UNANSWERABLE = (
+ANSWERABLE, MISSING, MISSING_SENTENCE, OFF_TOPIC = (
     "answerable",
     "missing fact",
+    "missing sentence",
     "off topic",
+)
+OFF_CORPUS, NEWS_ANSWERABLE, NEWS_UNANSWERABLE = (
     "off corpus",
     "news answerable",
     "news unanswerable",
 )
-SETS = (ANSWERABLE, MISSING, OFF_TOPIC, OFF_CORPUS, NEWS_ANSWERABLE, NEWS_UNANSWERABLE)
+SETS = (
+    ANSWERABLE,
+    MISSING,
+    MISSING_SENTENCE,
+    OFF_TOPIC,
+    OFF_CORPUS,
+    NEWS_ANSWERABLE,
+    NEWS_UNANSWERABLE,
+)
 
 
 class CachingEmbedder:
@@ -355,6 +391,7 @@ def collect(
     off_corpus: Sequence[tuple[str, int]] = (),
     news: Sequence[tuple[str, str | None]] = (),
     news_corpus: Path | None = None,
+    answer_sentences: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> list[Record]:
     """Ask every calibration question of its index and keep what the engine saw.
@@ -362,6 +399,8 @@ def collect(
     - answerable: every question, all articles indexed;
     - missing fact: for k in 0..4, every article indexed without its k-th paragraph, and the
       questions of that paragraph asked;
+    - missing sentence (with `answer_sentences`): as missing fact, but only the sentences of
+      the paragraph holding a gold answer are left out, so the question's topic words stay;
     - off topic: for each article fold, the index without that fold's articles, and its
       questions asked;
     - off corpus: each (question, fold) asked of the full index;
@@ -379,11 +418,15 @@ def collect(
     texts: dict[str, str] = {}
 
     def run(
-        name: str, skip: set[int], drop: int | None, items: Sequence[tuple[str, Any, int, int]]
+        name: str,
+        skip: set[int],
+        drop: int | None,
+        items: Sequence[tuple[str, Any, int, int]],
+        answers_only: bool = False,
     ) -> None:
         say(f"{name}: indexing")
         with tempfile.TemporaryDirectory(prefix="citebot-eval-") as tmp:
-            write_corpus(all_articles, skip | others, Path(tmp) / "corpus", drop)
+            write_corpus(all_articles, skip | others, Path(tmp) / "corpus", drop, answers_only)
             engine = _engine(Path(tmp), embedder, config)
             texts.clear()
             try:
@@ -412,6 +455,9 @@ def collect(
         items = [(MISSING, q, q.article, fold[q.article]) for q in questions if q.paragraph == k]
         if items:
             run(f"paragraph {k + 1} left out", set(), k, items)
+        if items and answer_sentences:
+            items = [(MISSING_SENTENCE, q, a, f) for _, q, a, f in items]
+            run(f"answer sentences of paragraph {k + 1} left out", set(), k, items, True)
     for f in range(FOLDS):
         held = {i for i in chosen if fold[i] == f}
         items = [(OFF_TOPIC, q, q.article, f) for q in questions if q.article in held]
