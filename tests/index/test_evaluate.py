@@ -10,6 +10,7 @@ from index.cli import eval_command
 from index.evaluate import (
     ANSWERABLE,
     MISSING,
+    MISSING_SENTENCE,
     OFF_CORPUS,
     OFF_TOPIC,
     CachingEmbedder,
@@ -20,6 +21,7 @@ from index.evaluate import (
     percentile,
     score,
     suite_figures,
+    write_corpus,
 )
 from index.types import Answer, Quote, RetrievedPassage
 from tests.conftest import TEST_DATA
@@ -148,6 +150,18 @@ def test_the_caching_embedder_embeds_each_text_once(tmp_path: Path) -> None:
     assert np.array_equal(reloaded.embed(["a ferry"]), first[[1]]) and inner.calls == 2
 
 
+def test_leaving_out_answer_sentences_keeps_the_rest_of_the_paragraph(tmp_path: Path) -> None:
+    articles, _, _ = load_squad(SQUAD)
+    folder = write_corpus(articles, set(), tmp_path / "c", drop_paragraph=0, answers_only=True)
+    first = json.loads((folder / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert "built in 1871" not in first["text"]  # the sentence holding "1871" is gone
+    assert "whale oil" not in first["text"]
+    assert "Ingrid Moss" in first["text"]  # other paragraphs stay
+    dropped = write_corpus(articles, set(), tmp_path / "d", drop_paragraph=1)
+    text = json.loads((dropped / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert "Ingrid Moss" not in text["text"] and "built in 1871" in text["text"]
+
+
 def test_the_suite_asks_every_set_through_the_engine(tmp_path: Path) -> None:
     embedder = CachingEmbedder(HashEmbedder())
     records = collect(SQUAD, embedder, off_corpus=[("What time is it?", 1)])
@@ -169,7 +183,13 @@ def test_eval_folds_prints_every_set_by_fold() -> None:
     assert set(figures) == {"engine", "cross-validated", "held back", "latency"}
     engine = figures["engine"]
     assert {"fold 0 (held back)", "fold 1", "all folds", "news"} <= set(engine)
-    assert set(engine["all folds"]) == {ANSWERABLE, MISSING, OFF_TOPIC, OFF_CORPUS}
+    assert set(engine["all folds"]) == {
+        ANSWERABLE,
+        MISSING,
+        MISSING_SENTENCE,
+        OFF_TOPIC,
+        OFF_CORPUS,
+    }
     assert engine["news"]["news unanswerable"]["questions"] >= 14
     assert figures["latency"]["p50_ms"] <= figures["latency"]["p95_ms"]
 
