@@ -6,17 +6,32 @@ import dataclasses
 import logging
 import os
 import re
+import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from index.abstain import AbstainRule, Signals, agreement
-from index.answer_types import MONEY, NUMBER, holds_type, question_names, question_type
+from index.abstain import AbstainRule, agreement
+from index.answer_types import MONEY, NUMBER, question_names, question_type
 from index.embed import Embedder
 from index.errors import ConfigError
+from index.evidence import (
+    AnswerModel,
+    QuestionFacts,
+    explain,
+    first_choice,
+    question_numbers,
+    question_phrases,
+    question_row,
+    sentence_rows,
+    sigmoid,
+    weighted_share,
+)
 from index.question import (
     STOPWORDS,
     Stemmer,
@@ -41,11 +56,15 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 FOLLOW_UP_MAX_WORDS = 3
+ARTICLE_CACHE = 256  # articles whose stemmed words are kept between questions
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerConfig:
     """How the engine retrieves, quotes and abstains; every default measured on XQuAD.
+
+    The answer model's weights live in `index/answer_model.json` (see `index/evidence.py`);
+    `quote.floor` and `abstain.threshold` are probabilities of that model.
 
     `AnswerConfig.from_env()` overrides any field from CITEBOT_ANSWER_<FIELD>, and the
     nested weights from CITEBOT_QUOTE_<FIELD> and CITEBOT_ABSTAIN_<FIELD>.
@@ -89,11 +108,11 @@ def _override(obj: Any, env: Mapping[str, str], prefix: str, nested: dict[str, s
     return dataclasses.replace(obj, **changes)
 
 
-def _absent_kind(kind: str | None, sentences: list[Sentence]) -> float:
-    """1.0 when the question asks for an amount or a count that no candidate sentence holds."""
+def _absent_kind(kind: str | None, sentences: list[Sentence]) -> bool:
+    """True when the question asks for an amount or a count that no candidate sentence holds."""
     if kind not in (MONEY, NUMBER):
-        return 0.0
-    return 0.0 if any(s.typed for s in sentences) else 1.0
+        return False
+    return not any(s.typed for s in sentences)
 
 
 def is_follow_up(question: str) -> bool:
@@ -101,18 +120,59 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) or len(search_words(question)) <= FOLLOW_UP_MAX_WORDS
 
 
+_model: AnswerModel | None = None
+_model_lock = threading.Lock()
+
+
+def default_model() -> AnswerModel:
+    """The answer model shipped in `index/answer_model.json`, loaded once."""
+    global _model
+    with _model_lock:
+        if _model is None:
+            _model = AnswerModel.load()
+        return _model
+
+
+def install_model(model: AnswerModel) -> None:
+    """Make `model` the one every new Answerer uses (calibration gathers data this way)."""
+    global _model
+    with _model_lock:
+        _model = model
+
+
+@dataclass(slots=True)
+class Evidence:
+    """Everything the engine weighed for one question, before deciding."""
+
+    question: str
+    kind: str | None
+    retrieval: Retrieval
+    top: list[Candidate]
+    sentences: list[Sentence]
+    rows: np.ndarray  # SENTENCE_FEATURES of each sentence, in `sentences` order
+    facts: QuestionFacts
+    absent: bool
+
+
 class Answerer:
     """Answers questions from one open index; safe to call from several threads."""
 
     def __init__(
-        self, store: IndexStore, embedder: Embedder, config: AnswerConfig | None = None
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        config: AnswerConfig | None = None,
+        model: AnswerModel | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.config = config or AnswerConfig()
+        self.model = model or default_model()
         self._stemmer = Stemmer()
         self._infos: dict[str, ArticleInfo] = {a.id: a for a in store.articles()}
         self._passage_total = max(store.passage_count(), 1)
+        self._article_cache: OrderedDict[str, set[str]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def close(self) -> None:
         self._stemmer.close()
@@ -148,9 +208,8 @@ class Answerer:
         retrieval = self._retrieve(vector, terms, max(self.config.depth, k))
         return self._retrieved(retrieval.candidates[:k])
 
-    def ask(self, question: str, context: str | None = None) -> Answer:
-        """Answer with verbatim quotes, or abstain; `context` is an earlier question."""
-        started = time.perf_counter()
+    def gather(self, question: str, context: str | None = None) -> Evidence:
+        """Retrieve, and measure every candidate sentence and the question against the index."""
         cleaned, terms, dense_text = self._query(question, context)
         vector = self.embedder.embed([dense_text])[0]
         cfg = self.config
@@ -159,6 +218,7 @@ class Answerer:
         sentences = self._sentences(top)
         stems = self._stemmer.stems([*terms, *(s.text for s in sentences)])
         question_stems = set().union(*stems[: len(terms)]) if terms else set()
+        sentence_stems = stems[len(terms) :]
         freq = self.store.doc_freq(sorted(question_stems))
         term_weights = {t: idf(df, self._passage_total) for t, df in freq.items()}
         kind = question_type(cleaned)
@@ -167,33 +227,84 @@ class Answerer:
             sentences,
             self.store.sentence_vectors([s.id for s in sentences]),
             vector,
-            stems[len(terms) :],
+            sentence_stems,
             term_weights,
             kind,
             question_words,
-            cfg.quote,
         )
-        spans = select_quotes(
+        numbers = question_numbers(dense_text)
+        rows = sentence_rows(
             sentences,
-            [c.passage for c in top],
-            cfg.max_quotes,
-            cfg.quote.pair_margin,
-            cfg.quote.floor,
+            {s.id: st for s, st in zip(sentences, sentence_stems, strict=True)},
+            question_stems,
+            term_weights,
+            kind,
+            question_words,
+            numbers,
+            {aid: self._article_stems(aid) for aid in {s.article_id for s in sentences}},
+            set().union(*self._stemmer.stems(question_names(cleaned))),
         )
-        quotes = self._checked_quotes(spans)
-        signals = self._signals(retrieval, spans, kind, question_words)
-        signals = dataclasses.replace(
-            signals,
+        facts = QuestionFacts(
+            cosine=max((c.dense for c in retrieval.candidates), default=0.0),
+            agreement=agreement(retrieval.dense_ids, retrieval.lexical_ids),
+            covered=weighted_share(set().union(*sentence_stems), term_weights),
             unknown=self._unknown_name(cleaned, freq),
-            absent=_absent_kind(kind, sentences),
+            phrase=self._unknown_phrase(cleaned),
+            number=1.0 if any(freq.get(n, 1) == 0 for n in numbers) else 0.0,
+            kind_known=kind is not None,
+            terms=min(len(question_stems), 6) / 6.0,
+            specific=min(sum(w for t, w in term_weights.items() if freq[t] > 0), 20.0) / 20.0,
+            unseen=weighted_share({t for t, df in freq.items() if df == 0}, term_weights),
         )
-        answered = bool(quotes) and cfg.abstain.should_answer(signals)
-        reason = "" if answered else self._reason(quotes, signals)
+        return Evidence(
+            cleaned, kind, retrieval, top, sentences, rows, facts, _absent_kind(kind, sentences)
+        )
+
+    def ask(self, question: str, context: str | None = None) -> Answer:
+        """Answer with verbatim quotes, or abstain; `context` is an earlier question."""
+        started = time.perf_counter()
+        return self.decide(question, self.gather(question, context), started)
+
+    def decide(self, question: str, ev: Evidence, started: float | None = None) -> Answer:
+        """The answer the model gives on gathered evidence: quotes, or an abstention."""
+        if started is None:
+            started = time.perf_counter()
+        cfg = self.config
+        logits = self.model.sentence.logits(ev.rows) if len(ev.sentences) else np.zeros(0)
+        for s, logit in zip(ev.sentences, logits, strict=True):
+            s.score = float(logit)
+        position = {id(s): i for i, s in enumerate(ev.sentences)}
+
+        def probability_of(i: int) -> float:
+            row = question_row(ev.rows, logits, i, ev.facts)
+            return sigmoid(float(self.model.question.logits(np.array([row]))[0]))
+
+        def passes(s: Sentence) -> bool:  # a later quote, judged as if it were the only one
+            return probability_of(position[id(s)]) >= cfg.quote.floor
+
+        spans = select_quotes(ev.sentences, [c.passage for c in ev.top], cfg.max_quotes, passes)
+        quotes = self._checked_quotes(spans)
+        best = first_choice(ev.rows, logits) if len(ev.sentences) else None
+        probability = 0.0
+        held_back_by = "no sentence"
+        if best is not None:
+            probability = probability_of(best)
+            held_back_by = explain(
+                self.model.question, question_row(ev.rows, logits, best, ev.facts)
+            )
+        answered = bool(quotes) and cfg.abstain.should_answer(probability, ev.absent)
+        if not quotes:
+            reason = "no passage of the articles matches the question"
+        elif answered:
+            reason = ""
+        else:
+            reason = cfg.abstain.reason(probability, ev.absent, held_back_by)
+        log.debug("answer probability %.3f for %r", probability, ev.question)
         return Answer(
             question=question,
             answered=answered,
             quotes=tuple(quotes) if answered else (),
-            passages=tuple(self._retrieved(retrieval.candidates[: max(cfg.passages, 10)])),
+            passages=tuple(self._retrieved(ev.retrieval.candidates[: max(cfg.passages, 10)])),
             ms=(time.perf_counter() - started) * 1000.0,
             reason=reason,
         )
@@ -251,32 +362,37 @@ class Answerer:
             )
         return quotes
 
-    def _signals(
-        self, retrieval: Retrieval, spans: list[Span], kind: str | None, question_words: set[str]
-    ) -> Signals:
-        cands = retrieval.candidates
-        best = spans[0] if spans else None
-        if kind is None:
-            typed = 0.5
-        else:
-            typed = 1.0 if best and holds_type(best.text, kind, question_words) else 0.0
-        return Signals(
-            cosine=max((c.dense for c in cands), default=0.0),
-            overlap=best.best.overlap if best else 0.0,
-            agreement=agreement(retrieval.dense_ids, retrieval.lexical_ids),
-            typed=typed,
-        )
-
     def _unknown_name(self, question: str, freq: dict[str, int]) -> float:
         """1.0 when a capitalised name of the question occurs in no passage of the index."""
         names = [n for n in question_names(question) if n.casefold() not in STOPWORDS]
         stems = self._stemmer.stems(names)
         return 1.0 if any(freq.get(t, 1) == 0 for st in stems for t in st) else 0.0
 
-    def _reason(self, quotes: list[Quote], signals: Signals) -> str:
-        if not quotes:
-            return "no passage of the articles matches the question"
-        return self.config.abstain.reason(signals)
+    def _article_stems(self, article_id: str) -> set[str]:
+        """Every stemmed word of an article (the last few articles asked about are kept)."""
+        with self._cache_lock:
+            found = self._article_cache.get(article_id)
+            if found is not None:
+                self._article_cache.move_to_end(article_id)
+                return found
+        article = self.store.article(article_id)
+        stems = self._stemmer.stems([article.text])[0] if article else set()
+        with self._cache_lock:
+            self._article_cache[article_id] = stems
+            while len(self._article_cache) > ARTICLE_CACHE:
+                self._article_cache.popitem(last=False)
+        return stems
+
+    def _unknown_phrase(self, question: str) -> float:
+        """1.0 when a multi-word name of the question ("World Cup") is in no passage as a phrase."""
+        for phrase in question_phrases(question):
+            match = '"' + " ".join(words(phrase)) + '"'
+            try:
+                if not self.store.lexical_search(match, 1):
+                    return 1.0
+            except sqlite3.Error:  # a phrase FTS5 cannot parse proves nothing
+                continue
+        return 0.0
 
     def _retrieved(self, candidates: list[Candidate]) -> list[RetrievedPassage]:
         out = []

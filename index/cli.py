@@ -175,10 +175,21 @@ def ask_command(question: str | None, index_dir: Path | None, as_json: bool) -> 
     help="Leave every N-th article out of the index; its questions must be abstained.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-def eval_command(data: Path, holdout: int | None, as_json: bool) -> None:
+@click.option(
+    "--folds",
+    is_flag=True,
+    help="XQuAD: answerable, missing-fact, off-topic, off-corpus and news figures by article fold.",
+)
+def eval_command(data: Path, holdout: int | None, as_json: bool, folds: bool) -> None:
     """Measure answers on a SQuAD-format DATA file (indexed in a temporary folder)."""
     from index.evaluate import evaluate, format_report
 
+    if folds:
+        from index.calibrate import eval_folds
+
+        with user_errors():
+            click.echo(eval_folds(data, embedder_factory(), AnswerConfig.from_env(), as_json))
+        return
     with user_errors():
         figures = evaluate(
             data, embedder_factory(), holdout=holdout, config=AnswerConfig.from_env()

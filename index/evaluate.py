@@ -12,16 +12,21 @@ import contextlib
 import json
 import math
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from index.answer import AnswerConfig, Answerer
-from index.build import build_index
 from index.embed import Embedder
+from index.engine import Engine
 from index.errors import QuestionError
-from index.store import IndexStore
+from index.evidence import SENTENCE_FEATURES, QuestionFacts
+from index.passages import split_sentences
+from index.quotes import quote_span
 from index.types import Answer
 
 RECALL_AT = (1, 3, 5, 10)
@@ -36,12 +41,15 @@ class EvalQuestion:
     answers: tuple[str, ...]
     article: int
     answerable: bool
+    paragraph: int = 0  # position of the question's paragraph in its article
 
 
 @dataclass(frozen=True, slots=True)
 class EvalArticle:
     title: str
     text: str
+    paragraphs: tuple[str, ...] = ()
+    answer_starts: tuple[tuple[int, ...], ...] = ()  # per paragraph, where gold answers start
 
 
 def load_squad(
@@ -53,18 +61,29 @@ def load_squad(
     articles, questions = [], []
     for i, item in enumerate(data):
         paragraphs = item.get("paragraphs", [])
+        contexts = tuple(p["context"] for p in paragraphs)
+        starts = tuple(
+            tuple(
+                sorted({int(a["answer_start"]) for qa in p.get("qas", []) for a in qa["answers"]})
+            )
+            for p in paragraphs
+        )
         articles.append(
             EvalArticle(
                 str(item.get("title", f"article {i}")).replace("_", " "),
-                "\n\n".join(p["context"] for p in paragraphs),
+                "\n\n".join(contexts),
+                contexts,
+                starts,
             )
         )
-        for paragraph in paragraphs:
+        for k, paragraph in enumerate(paragraphs):
             for qa in paragraph.get("qas", []):
                 answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
                 impossible = bool(qa.get("is_impossible")) or not answers
                 questions.append(
-                    EvalQuestion(qa["question"], answers, i, not impossible and i not in held_out)
+                    EvalQuestion(
+                        qa["question"], answers, i, not impossible and i not in held_out, k
+                    )
                 )
     return articles, questions, held_out
 
@@ -122,19 +141,47 @@ def score(results: Sequence[tuple[EvalQuestion, Answer | None]]) -> dict[str, An
     }
 
 
-def write_corpus(articles: Sequence[EvalArticle], skip: set[int], folder: Path) -> Path:
-    """Write the articles to index as one `.jsonl` file in `folder`; returns the folder."""
+def write_corpus(
+    articles: Sequence[EvalArticle],
+    skip: set[int],
+    folder: Path,
+    drop_paragraph: int | None = None,
+    answers_only: bool = False,
+) -> Path:
+    """Write the articles to index as one `.jsonl` file in `folder`; returns the folder.
+
+    With `drop_paragraph=k`, every article is written without its k-th paragraph; with
+    `answers_only` too, without only the sentences of that paragraph holding a gold answer.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "articles.jsonl", "w", encoding="utf-8") as handle:
         for i, article in enumerate(articles):
             if i not in skip:
-                record = {"id": f"a{i}", "title": article.title, "text": article.text}
+                text = article.text
+                if drop_paragraph is not None and article.paragraphs:
+                    kept = list(article.paragraphs)
+                    k = drop_paragraph
+                    if k < len(kept):
+                        kept[k] = _without_answers(kept[k], article.answer_starts[k])
+                        kept[k] = kept[k] if answers_only else ""
+                    text = "\n\n".join(p for p in kept if p)
+                record = {"id": f"a{i}", "title": article.title, "text": text}
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     return folder
 
 
+def _without_answers(paragraph: str, starts: Sequence[int]) -> str:
+    """The paragraph without its sentences in which a gold answer starts."""
+    kept = [
+        paragraph[a:b]
+        for a, b in split_sentences(paragraph)
+        if not any(a <= start < b for start in starts)
+    ]
+    return " ".join(kept)
+
+
 def ask_all(
-    answerer: Answerer,
+    answerer: Answerer | Engine,
     questions: Sequence[EvalQuestion],
     progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[EvalQuestion, Answer | None]]:
@@ -165,14 +212,12 @@ def evaluate(
     articles, questions, held_out = load_squad(data_path, holdout)
     with tempfile.TemporaryDirectory(prefix="citebot-eval-") as tmp:
         corpus = write_corpus(articles, held_out, Path(tmp) / "corpus")
-        index_dir = Path(tmp) / "index"
-        build_index(corpus, index_dir, embedder)
-        store = IndexStore.open(index_dir, embedder.name, embedder.dimension)
-        answerer = Answerer(store, embedder, config or AnswerConfig())
+        engine = Engine(Path(tmp) / "index", corpus, embedder=embedder, config=config)
         try:
-            results = ask_all(answerer, questions, progress)
+            engine.reindex()
+            results = ask_all(engine, questions, progress)
         finally:
-            answerer.close()
+            engine.close()
     return score(results)
 
 
@@ -194,3 +239,270 @@ def format_report(figures: dict[str, Any]) -> str:
     ]
     lines = [f"{label:<25}{value}" for label, value in rows]
     return "\n".join(lines)
+
+
+# The calibration suite: answerable, missing-fact, off-topic, off-corpus and news questions.
+
+FOLDS = 5  # article folds: article i is in fold i % FOLDS
+HELD_BACK_FOLD = 0  # scored only, never used to fit or choose anything
+ANSWERABLE, MISSING, MISSING_SENTENCE, OFF_TOPIC = (
+    "answerable",
+    "missing fact",
+    "missing sentence",
+    "off topic",
+)
+OFF_CORPUS, NEWS_ANSWERABLE, NEWS_UNANSWERABLE = (
+    "off corpus",
+    "news answerable",
+    "news unanswerable",
+)
+SETS = (
+    ANSWERABLE,
+    MISSING,
+    MISSING_SENTENCE,
+    OFF_TOPIC,
+    OFF_CORPUS,
+    NEWS_ANSWERABLE,
+    NEWS_UNANSWERABLE,
+)
+
+
+class CachingEmbedder:
+    """An embedder that embeds each distinct text once and keeps its vector in memory.
+
+    With `path`, the vectors are also saved to (and loaded from) one `.npz` file, so a
+    second run embeds nothing it has seen.
+    """
+
+    def __init__(self, inner: Embedder, path: Path | None = None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.path = path
+        self._vectors: dict[str, np.ndarray] = {}
+        self.embedded = 0  # texts the inner embedder was asked for
+        if path is not None and path.exists():
+            with np.load(path, allow_pickle=False) as data:
+                if str(data["name"]) == self.name:
+                    texts = [str(t) for t in data["texts"]]
+                    self._vectors = dict(zip(texts, data["vectors"], strict=True))
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            vectors = self.inner.embed(missing, batch_size=batch_size)
+            self.embedded += len(missing)
+            self._vectors.update(zip(missing, vectors, strict=True))
+        if progress is not None and texts:
+            progress(len(texts))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self._vectors[text]
+        return out
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        texts = list(self._vectors)
+        tmp = self.path.with_name(self.path.name + ".part.npz")
+        np.savez(
+            tmp,
+            name=np.array(self.name),
+            texts=np.array(texts),
+            vectors=np.stack([self._vectors[t] for t in texts]).astype(np.float32)
+            if texts
+            else np.zeros((0, self.dimension), np.float32),
+        )
+        tmp.replace(self.path)
+
+
+@dataclass(slots=True)
+class Record:
+    """One question asked of one index: what the model saw, and what it answered."""
+
+    set: str
+    question: str
+    answers: tuple[str, ...]
+    article: int  # -1 when the question belongs to no article
+    fold: int
+    rows: np.ndarray  # SENTENCE_FEATURES of each candidate sentence
+    holds: np.ndarray  # whether each sentence holds a gold answer
+    quote_holds: np.ndarray  # whether the quote made from each sentence holds one
+    facts: QuestionFacts | None
+    absent: bool
+    answer: Answer | None
+    ranks: list[int]  # places (0-based) of the top-10 passages holding a gold answer
+
+
+def _evidence_record(
+    engine: Engine,
+    set_name: str,
+    question: str,
+    answers: Sequence[str],
+    article: int,
+    fold: int,
+    texts: dict[str, str],
+) -> Record:
+    answerer = engine.answerer
+    try:
+        started = time.perf_counter()
+        ev = answerer.gather(question)
+    except QuestionError:
+        empty = np.zeros((0, len(SENTENCE_FEATURES)))
+        none = np.zeros(0, bool)
+        return Record(
+            set_name, question, tuple(answers), article, fold, empty, none, none, None, False,
+            None, [],
+        )  # fmt: skip
+    answer = answerer.decide(question, ev, started)
+    holds = np.array([contains_answer(s.text, answers) for s in ev.sentences], dtype=bool)
+    quote_holds = np.zeros(len(ev.sentences), dtype=bool)
+    for i, s in enumerate(ev.sentences):
+        if s.article_id not in texts:
+            article_obj = engine.article(s.article_id)
+            texts[s.article_id] = article_obj.text if article_obj else ""
+        start, end = quote_span(s)
+        quote_holds[i] = contains_answer(texts[s.article_id][start:end], answers)
+    ranks = [i for i, p in enumerate(answer.passages[:10]) if contains_answer(p.text, answers)]
+    return Record(
+        set_name, question, tuple(answers), article, fold, ev.rows, holds, quote_holds,
+        ev.facts, ev.absent, answer, ranks,
+    )  # fmt: skip
+
+
+def _engine(folder: Path, embedder: Embedder, config: AnswerConfig | None) -> Engine:
+    engine = Engine(folder / "index", folder / "corpus", embedder=embedder, config=config)
+    engine.reindex()
+    return engine
+
+
+def collect(
+    data_path: Path,
+    embedder: Embedder,
+    *,
+    config: AnswerConfig | None = None,
+    articles: Sequence[int] | None = None,
+    off_corpus: Sequence[tuple[str, int]] = (),
+    news: Sequence[tuple[str, str | None]] = (),
+    news_corpus: Path | None = None,
+    answer_sentences: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> list[Record]:
+    """Ask every calibration question of its index and keep what the engine saw.
+
+    - answerable: every question, all articles indexed;
+    - missing fact: for k in 0..4, every article indexed without its k-th paragraph, and the
+      questions of that paragraph asked;
+    - missing sentence (with `answer_sentences`): as missing fact, but only the sentences of
+      the paragraph holding a gold answer are left out, so the question's topic words stay;
+    - off topic: for each article fold, the index without that fold's articles, and its
+      questions asked;
+    - off corpus: each (question, fold) asked of the full index;
+    - news: each (question, answer or None) asked of the index of `news_corpus`.
+    `articles` restricts everything to some articles (a quick slice). The embedder should
+    be a `CachingEmbedder`: every index holds the same texts, so it embeds them once.
+    """
+    say = progress or (lambda _: None)
+    all_articles, questions, _ = load_squad(data_path)
+    chosen = set(range(len(all_articles)) if articles is None else articles)
+    questions = [q for q in questions if q.article in chosen and q.answerable]
+    others = set(range(len(all_articles))) - chosen
+    fold = {i: i % FOLDS for i in range(len(all_articles))}
+    records: list[Record] = []
+    texts: dict[str, str] = {}
+
+    def run(
+        name: str,
+        skip: set[int],
+        drop: int | None,
+        items: Sequence[tuple[str, Any, int, int]],
+        answers_only: bool = False,
+    ) -> None:
+        say(f"{name}: indexing")
+        with tempfile.TemporaryDirectory(prefix="citebot-eval-") as tmp:
+            write_corpus(all_articles, skip | others, Path(tmp) / "corpus", drop, answers_only)
+            engine = _engine(Path(tmp), embedder, config)
+            texts.clear()
+            try:
+                say(f"{name}: asking {len(items)} questions")
+                for done, (set_name, q, article, f) in enumerate(items, 1):
+                    if done % 200 == 0:
+                        say(f"{name}: {done} asked")
+                    question = q if isinstance(q, str) else q.question
+                    answers = () if isinstance(q, str) else q.answers
+                    records.append(
+                        _evidence_record(engine, set_name, question, answers, article, f, texts)
+                    )
+            finally:
+                engine.close()
+            if isinstance(embedder, CachingEmbedder):
+                embedder.save()
+
+    run(
+        "all articles",
+        set(),
+        None,
+        [(ANSWERABLE, q, q.article, fold[q.article]) for q in questions]
+        + [(OFF_CORPUS, text, -1, f) for text, f in off_corpus],
+    )
+    for k in range(5):
+        items = [(MISSING, q, q.article, fold[q.article]) for q in questions if q.paragraph == k]
+        if items:
+            run(f"paragraph {k + 1} left out", set(), k, items)
+        if items and answer_sentences:
+            items = [(MISSING_SENTENCE, q, a, f) for _, q, a, f in items]
+            run(f"answer sentences of paragraph {k + 1} left out", set(), k, items, True)
+    for f in range(FOLDS):
+        held = {i for i in chosen if fold[i] == f}
+        items = [(OFF_TOPIC, q, q.article, f) for q in questions if q.article in held]
+        if items and held != chosen:
+            run(f"fold {f} held out", held, None, items)
+    if news and news_corpus is not None:
+        say("news: indexing")
+        with tempfile.TemporaryDirectory(prefix="citebot-eval-") as tmp:
+            engine = Engine(Path(tmp) / "index", news_corpus, embedder=embedder, config=config)
+            engine.reindex()
+            texts.clear()
+            try:
+                for question, answer in news:
+                    set_name = NEWS_UNANSWERABLE if answer is None else NEWS_ANSWERABLE
+                    answers = () if answer is None else (answer,)
+                    records.append(
+                        _evidence_record(engine, set_name, question, answers, -1, -1, texts)
+                    )
+            finally:
+                engine.close()
+    return records
+
+
+def _rate(values: Sequence[bool]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def suite_figures(records: Sequence[Record]) -> dict[str, Any]:
+    """Per set: questions, share abstained; for answerable ones also quote@1 and recall@1."""
+    out: dict[str, Any] = {}
+    for name in SETS:
+        group = [r for r in records if r.set == name]
+        if not group:
+            continue
+        abstained = [r.answer is None or not r.answer.answered for r in group]
+        figures: dict[str, Any] = {"questions": len(group), "abstained": _rate(abstained)}
+        if name in (ANSWERABLE, NEWS_ANSWERABLE):
+            figures["quote@1"] = _rate(
+                [
+                    r.answer is not None
+                    and bool(r.answer.quotes)
+                    and contains_answer(r.answer.quotes[0].text, r.answers)
+                    for r in group
+                ]
+            )
+            figures["recall@1"] = _rate([bool(r.ranks) and r.ranks[0] == 0 for r in group])
+        out[name] = figures
+    return out

@@ -1,21 +1,20 @@
-"""Sentence scoring and quote selection: which one or two sentences answer the question.
+"""Sentence signals and quote selection: which sentence answers the question, and its quote.
 
-Every sentence of the top passages gets a score from five signals, mixed linearly with the
-weights in `QuoteWeights`:
+Every sentence of the top passages gets its signals here (`score_sentences`):
   - `cosine`: the sentence's precomputed MiniLM vector against the question's;
   - `overlap`: the share of the question's rare-term weight (BM25 idf) the sentence holds;
-  - `passage`: the fused retrieval score of the best passage holding the sentence (0..1);
   - `neighbour`: the better cosine of the sentences just before and after it, since the
     sentence naming the subject is often next to the one holding the fact;
   - `typed`: 1 when the question asks for an amount, a date or a name and the sentence holds
     one that the question does not already contain.
-A quote is the best sentence, extended to two consecutive sentences of one paragraph when
-its better neighbour scores within `pair_margin` (relative) of it, or holds the kind of thing
-asked for while the best one does not, since then either may hold the answer (the typical
-case: one sentence restates the question, the next gives the fact);
-otherwise with the sentence before it when it opens with a pronoun ("It", "They",
-"This"...) the reader could not resolve alone, or with the next one when it is too short to
-stand alone.
+The answer model (`index/evidence.py`) turns these and more into each sentence's `score`.
+The first quote is the best-scoring sentence that is not a signature, dateline or caption
+line; a later quote must itself pass the answer test, as if it were the only one
+(`QuoteWeights.floor`). A quote is one sentence, with a neighbour only when that completes it:
+the neighbour holds the kind of thing asked for and the best sentence does not; or the best
+opens with a pronoun or a connective ("It", "They", "However"...) the reader could not resolve
+alone (the sentence before joins); or it is too short to stand alone or ends with a colon
+(the next one joins). A quote never crosses a paragraph.
 """
 
 from __future__ import annotations
@@ -23,12 +22,13 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from index.answer_types import holds_type
+from index.evidence import is_signature
 from index.types import Passage
 
 # A sentence opening with one of these words leans on the sentence before it.
@@ -44,15 +44,9 @@ SHORT_SENTENCE_WORDS = 6
 
 @dataclass(frozen=True, slots=True)
 class QuoteWeights:
-    """Weights of the sentence-scoring signals (see the module docstring)."""
+    """How quotes are chosen once the answer model has scored every sentence."""
 
-    cosine: float = 1.0
-    overlap: float = 1.5
-    passage: float = 0.5
-    neighbour: float = 0.4
-    typed: float = 0.3
-    pair_margin: float = 0.2  # quote two sentences when the neighbour is this close (relative)
-    floor: float = 0.6  # a later quote must score at least this share of the first one
+    floor: float = 0.9  # a later quote's own answer probability must reach this
 
 
 @dataclass(slots=True)
@@ -120,9 +114,8 @@ def score_sentences(
     term_weights: dict[str, float],
     kind: str | None,
     question_words: set[str],
-    weights: QuoteWeights,
 ) -> None:
-    """Fill in every signal and the combined score of each sentence."""
+    """Fill in the signals of each sentence and link it to its neighbours."""
     cosines: list[float] = []
     if len(sentences):
         cosines = (vectors @ np.asarray(question_vector, dtype=np.float32)).tolist()
@@ -134,31 +127,30 @@ def score_sentences(
     for s in sentences:
         near = [n.cosine for n in (s.prev, s.next) if n is not None]
         s.neighbour = max(near) if near else 0.0
-        s.score = (
-            weights.cosine * s.cosine
-            + weights.overlap * s.overlap
-            + weights.passage * s.passage_score
-            + weights.neighbour * s.neighbour
-            + weights.typed * s.typed
-        )
 
 
 def _word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def quote_span(best: Sentence, pair_margin: float = 0.0) -> tuple[int, int]:
-    """Offsets of the quote around the best sentence: with its predecessor or successor if due."""
+def quote_span(best: Sentence) -> tuple[int, int]:
+    """Offsets of the quote around the best sentence: with a neighbour only when it completes it.
+
+    A neighbour joins when it holds the kind of thing asked for (a date, a number, a name)
+    and the best sentence does not; the sentence before joins when the best one opens with a
+    pronoun or a connective; the one after when the best one is too short to stand alone or
+    ends with a colon.
+    """
     start, end = best.start, best.end
-    near = [n for n in (best.prev, best.next) if n is not None]
-    rival = max(near, key=lambda n: n.score, default=None)
-    if rival is not None and (
-        rival.score >= (1.0 - pair_margin) * best.score or (rival.typed > best.typed)
-    ):
-        return min(start, rival.start), max(end, rival.end)
+    near = (n for n in (best.next, best.prev) if n is not None and n.typed > best.typed)
+    holder = next(near, None)
+    if holder is not None:  # the neighbour holds the kind of thing asked for; the best does not
+        return min(start, holder.start), max(end, holder.end)
     if best.prev is not None and _ANAPHOR.match(best.text):
         start = best.prev.start
-    elif best.next is not None and _word_count(best.text) < SHORT_SENTENCE_WORDS:
+    elif best.next is not None and (
+        _word_count(best.text) < SHORT_SENTENCE_WORDS or best.text.rstrip().endswith(":")
+    ):
         end = best.next.end
     return start, end
 
@@ -175,12 +167,12 @@ def select_quotes(
     sentences: Sequence[Sentence],
     passages: Sequence[Passage],
     limit: int,
-    pair_margin: float = 0.0,
-    floor: float = 0.0,
+    passes: Callable[[Sentence], bool] | None = None,
 ) -> list[Span]:
     """Up to `limit` non-overlapping quotes, best first, their text cut from the passages.
 
-    Quotes after the first must score at least `floor` times the first one's score.
+    The first is the best-scoring sentence that is not a signature, dateline or caption line;
+    later ones must pass the answer test `passes` themselves (all do without one).
     """
     by_article: dict[str, list[Passage]] = {}
     for p in passages:
@@ -188,10 +180,12 @@ def select_quotes(
     spans: list[Span] = []
     taken: dict[str, list[tuple[int, int]]] = {}
     for s in sorted(sentences, key=lambda s: -s.score):
-        if len(spans) >= limit or (spans and s.score < floor * spans[0].score):
+        if len(spans) >= limit:
             break
+        if is_signature(s.text) or (spans and passes is not None and not passes(s)):
+            continue
         own = by_article.get(s.article_id, [])
-        start, end = quote_span(s, pair_margin)
+        start, end = quote_span(s)
         text = _covering_text(own, start, end)
         if text is None or _PARAGRAPH_BREAK.search(text):  # quotes stay within a paragraph
             start, end, text = s.start, s.end, s.text

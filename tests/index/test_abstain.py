@@ -2,32 +2,83 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from index.abstain import AbstainRule, Signals, agreement
+from index.abstain import AbstainRule, agreement
 from index.answer import Answerer
+from index.answer_types import DATE, PERSON, PLACE
+from index.evidence import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    AnswerModel,
+    explain,
+    fit_logistic,
+    is_signature,
+    missing_rarest,
+    question_numbers,
+    question_phrases,
+    strong_type,
+    weighted_share,
+)
 from tests.index.answer_helpers import build_test_index, open_answerer
 
 
-def test_confidence_is_the_weighted_sum_of_the_signals() -> None:
-    rule = AbstainRule(cosine=1.0, overlap=2.0, agreement=0.5, typed=0.25, unknown=-1.0)
-    signals = Signals(cosine=0.5, overlap=0.25, agreement=1.0, typed=1.0, unknown=1.0)
-    assert rule.confidence(signals) == pytest.approx(0.5 + 0.5 + 0.5 + 0.25 - 1.0)
+def test_the_threshold_decides_and_an_absent_amount_overrules_it() -> None:
+    assert AbstainRule(threshold=0.5).should_answer(0.5)
+    assert not AbstainRule(threshold=0.51).should_answer(0.5)
+    assert not AbstainRule(threshold=0.0).should_answer(1.0, absent=True)
+    reason = AbstainRule(threshold=0.6).reason(0.42, False, "missing 1.00")
+    assert "0.42 below 0.60" in reason and "missing 1.00" in reason
+    assert "absent 1.00" in AbstainRule().reason(0.9, True, "")
 
 
-def test_the_threshold_decides() -> None:
-    signals = Signals(cosine=0.5, overlap=0.4, agreement=0.0, typed=0.5)
-    confidence = AbstainRule().confidence(signals)
-    assert AbstainRule(threshold=confidence).should_answer(signals)
-    assert not AbstainRule(threshold=confidence + 0.01).should_answer(signals)
-    reason = AbstainRule(threshold=confidence + 0.01).reason(signals)
-    assert "below" in reason and "cosine 0.50" in reason
+def test_signature_dateline_and_caption_lines() -> None:
+    assert is_signature("\u2014 Cui Tiankai (@AmbCuiTiankai) July 8, 2019")
+    assert is_signature("WASHINGTON (AP) \u2014 The embassy said on Monday that it would stay.")
+    assert is_signature("Photo: the embassy in Washington")
+    assert not is_signature("Cui Tiankai made his first tweet Monday morning.")
 
 
-def test_an_unknown_name_lowers_confidence() -> None:
-    known = Signals(cosine=0.6, overlap=0.6, agreement=1.0, typed=1.0)
-    unknown = Signals(cosine=0.6, overlap=0.6, agreement=1.0, typed=1.0, unknown=1.0)
-    assert AbstainRule().confidence(unknown) < AbstainRule().confidence(known)
+def test_question_phrases_and_numbers() -> None:
+    assert question_phrases("Who won the 2022 World Cup?") == ["World Cup"]
+    assert question_phrases("Where was Cui Tiankai born?") == ["Cui Tiankai"]
+    assert question_phrases("Who founded the company Amazon?") == []
+    assert question_numbers("What did the ambassador tweet in 2025?") == ["2025"]
+
+
+def test_strong_type_looks_at_what_the_name_or_date_does() -> None:
+    assert strong_type("The keeper was Ingrid Moss.", PERSON, {"keeper"})
+    assert not strong_type("The keeper saw Twitter.", PERSON, set())
+    assert strong_type("It opened in March 1904.", DATE, set())
+    assert not strong_type("It opened long before.", DATE, set())
+    assert strong_type("She was born in Oslo.", PLACE, {"born"})
+    assert not strong_type("She was born.", PLACE, set())
+
+
+def test_missing_rarest_and_weighted_share() -> None:
+    weights = {"born": 4.0, "cui": 2.0}
+    assert missing_rarest({"cui"}, weights) == 1.0
+    assert missing_rarest({"born"}, weights) == 0.5
+    assert missing_rarest({"born", "cui"}, weights) == 0.0
+    assert weighted_share({"cui"}, weights) == pytest.approx(2.0 / 6.0)
+
+
+def test_logistic_fit_separates_and_explains() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] - 0.5 * x[:, 1] > 0).astype(float)
+    model = fit_logistic(x, y, ("good", "bad"), l2=0.1)
+    assert ((model.logits(x) > 0) == (y > 0)).mean() > 0.95
+    assert model.weights[0] > 0 > model.weights[1]
+    assert explain(model, [-2.0, 2.0]).startswith(("good -2.00", "bad 2.00"))
+
+
+def test_the_shipped_model_has_every_feature() -> None:
+    model = AnswerModel.load()
+    assert model.sentence.features == SENTENCE_FEATURES
+    assert model.question.features == QUESTION_FEATURES
+    assert "calibrate" in model.source
 
 
 def test_agreement_of_the_two_retrievers() -> None:
@@ -77,11 +128,4 @@ def test_off_corpus_questions_are_abstained(answerer: Answerer, question: str) -
     assert not answer.answered
     assert answer.quotes == ()
     assert answer.passages  # the nearest sources instead
-    assert "below" in answer.reason
-
-
-def test_an_absent_amount_overrules_the_other_signals() -> None:
-    strongest = Signals(cosine=1.0, overlap=1.0, agreement=1.0, typed=0.0)
-    absent = Signals(cosine=1.0, overlap=1.0, agreement=1.0, typed=0.0, absent=1.0)
-    assert AbstainRule().should_answer(strongest)
-    assert not AbstainRule().should_answer(absent)
+    assert "do not seem to answer this" in answer.reason

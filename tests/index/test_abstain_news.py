@@ -1,10 +1,12 @@
 """Abstention on a news article: hand-labelled questions, answerable or on-topic but not.
 
 The index holds the sample corpus's news article and three Wikipedia articles. The floors
-sit below what the engine measured when they were set: none of the 14 answerable questions
-abstained and 12 of them quoted the answer within the first three quotes; only 1 of the 14
-unanswerable ones was abstained (an amount asked for that the article never gives). Most
-on-topic questions whose fact is absent still get an answer: the last test marks that limit.
+sit below what the engine measured when they were set: none of the 16 answerable questions
+abstained and the first quote held the answer for 11 of them; 5 of the 16 unanswerable ones
+were abstained (a sum the article never gives, a year or a place it never names, a
+university it never mentions, a date it does not fix). Most on-topic questions whose fact is
+absent, but whose words are the article's own ("Where was Cui Tiankai born?"), still get an
+answer: the last test marks that limit.
 """
 
 import json
@@ -30,6 +32,7 @@ ARTICLES = [
 ]
 ANSWERABLE = QUESTIONS["answerable"]
 UNANSWERABLE = [item["question"] for item in QUESTIONS["unanswerable"]]
+FIRST_QUOTE_FLOOR = 10
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +64,13 @@ def test_the_labelled_set_is_balanced() -> None:
 def test_answerable_news_questions_are_answered_with_the_fact(answerer: Answerer) -> None:
     answers = [(item, answerer.ask(item["question"])) for item in ANSWERABLE]
     abstained = [item["question"] for item, a in answers if not a.answered]
-    found = [
+    first = [
         item["question"]
         for item, a in answers
-        if any(contains_answer(q.text, [item["answer"]]) for q in a.quotes[:3])
+        if a.quotes and contains_answer(a.quotes[0].text, [item["answer"]])
     ]
     assert len(abstained) <= 1, abstained
-    assert len(found) >= 10, found
+    assert len(first) >= FIRST_QUOTE_FLOOR, first
 
 
 @pytest.mark.slow
@@ -78,10 +81,28 @@ def test_an_amount_the_article_never_gives_is_abstained(answerer: Answerer) -> N
 
 
 @pytest.mark.slow
+def test_a_year_or_a_subject_the_article_never_names_is_abstained(answerer: Answerer) -> None:
+    for question in (
+        "What did the ambassador tweet in 2025?",
+        "Which university did Cui Tiankai attend?",
+    ):
+        answer = answerer.ask(question)
+        assert not answer.answered, question
+        assert "held back by" in answer.reason and answer.passages
+
+
+@pytest.mark.slow
+def test_a_third_of_the_on_topic_unanswerable_questions_are_abstained(answerer: Answerer) -> None:
+    abstained = [q for q in UNANSWERABLE if not answerer.ask(q).answered]
+    assert len(abstained) >= 4, abstained
+
+
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="known limit: on-topic questions whose specific fact is absent are mostly answered",
+    reason="known limit: on-topic questions whose fact is absent but whose words are the "
+    "article's own are mostly answered (5 of 16 abstained when measured)",
 )
 def test_most_on_topic_unanswerable_questions_are_abstained(answerer: Answerer) -> None:
     abstained = [q for q in UNANSWERABLE if not answerer.ask(q).answered]
-    assert len(abstained) >= len(UNANSWERABLE) // 2, abstained
+    assert len(abstained) >= 0.7 * len(UNANSWERABLE), abstained

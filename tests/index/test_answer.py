@@ -15,12 +15,13 @@ from index.errors import (
     NoSearchableWordsError,
     QuestionTooLongError,
 )
+from index.quotes import QuoteWeights
 from index.store import CURRENT, META, VERSIONS
 from tests.fakes import HashEmbedder
 from tests.index.answer_helpers import build_test_index, open_answerer
 
 # Answers whatever the confidence, to test quoting apart from abstention.
-EVERYTHING = AnswerConfig(abstain=AbstainRule(threshold=-10.0))
+EVERYTHING = AnswerConfig(abstain=AbstainRule(threshold=-10.0), quote=QuoteWeights(floor=0.0))
 
 
 @pytest.fixture
@@ -159,12 +160,12 @@ def test_config_from_env_overrides_nested_fields() -> None:
     config = AnswerConfig.from_env(
         {
             "CITEBOT_ANSWER_MAX_QUOTES": "1",
-            "CITEBOT_QUOTE_PAIR_MARGIN": "0",
+            "CITEBOT_QUOTE_FLOOR": "0.8",
             "CITEBOT_ABSTAIN_THRESHOLD": "1.5",
         }
     )
     assert config.max_quotes == 1
-    assert config.quote.pair_margin == 0.0
+    assert config.quote.floor == 0.8
     assert config.abstain.threshold == 1.5
     assert config.depth == AnswerConfig().depth
     with pytest.raises(ConfigError, match="CITEBOT_ANSWER_DEPTH"):

@@ -8,11 +8,20 @@ from click.testing import CliRunner
 import index.cli
 from index.cli import eval_command
 from index.evaluate import (
+    ANSWERABLE,
+    MISSING,
+    MISSING_SENTENCE,
+    OFF_CORPUS,
+    OFF_TOPIC,
+    CachingEmbedder,
     EvalQuestion,
+    collect,
     contains_answer,
     load_squad,
     percentile,
     score,
+    suite_figures,
+    write_corpus,
 )
 from index.types import Answer, Quote, RetrievedPassage
 from tests.conftest import TEST_DATA
@@ -125,6 +134,64 @@ def test_eval_command_holdout_and_human_output(tmp_path: Path) -> None:
     assert "answer recall" in result.stdout and "@10" in result.stdout
     assert "abstained, unanswerable" in result.stdout
     assert "p95" in result.stdout
+
+
+def test_the_caching_embedder_embeds_each_text_once(tmp_path: Path) -> None:
+    inner = HashEmbedder()
+    cache = tmp_path / "vectors.npz"
+    embedder = CachingEmbedder(inner, cache)
+    first = embedder.embed(["a lighthouse", "a ferry", "a lighthouse"])
+    assert inner.calls == 2 and embedder.embedded == 2
+    again = embedder.embed(["a ferry", "a lighthouse"])
+    assert inner.calls == 2
+    assert np.array_equal(again, first[[1, 0]])
+    embedder.save()
+    reloaded = CachingEmbedder(inner, cache)
+    assert np.array_equal(reloaded.embed(["a ferry"]), first[[1]]) and inner.calls == 2
+
+
+def test_leaving_out_answer_sentences_keeps_the_rest_of_the_paragraph(tmp_path: Path) -> None:
+    articles, _, _ = load_squad(SQUAD)
+    folder = write_corpus(articles, set(), tmp_path / "c", drop_paragraph=0, answers_only=True)
+    first = json.loads((folder / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert "built in 1871" not in first["text"]  # the sentence holding "1871" is gone
+    assert "whale oil" not in first["text"]
+    assert "Ingrid Moss" in first["text"]  # other paragraphs stay
+    dropped = write_corpus(articles, set(), tmp_path / "d", drop_paragraph=1)
+    text = json.loads((dropped / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert "Ingrid Moss" not in text["text"] and "built in 1871" in text["text"]
+
+
+def test_the_suite_asks_every_set_through_the_engine(tmp_path: Path) -> None:
+    embedder = CachingEmbedder(HashEmbedder())
+    records = collect(SQUAD, embedder, off_corpus=[("What time is it?", 1)])
+    sets = {r.set for r in records}
+    assert sets == {ANSWERABLE, MISSING, OFF_TOPIC, OFF_CORPUS}
+    answerable = [r for r in records if r.set == ANSWERABLE]
+    assert len(answerable) == 5  # the impossible question is left out
+    assert all(r.answer is not None and len(r.rows) == len(r.holds) for r in answerable)
+    figures = suite_figures(records)
+    assert figures[ANSWERABLE]["questions"] == 5 and "quote@1" in figures[ANSWERABLE]
+    assert figures[OFF_CORPUS]["questions"] == 1
+
+
+@pytest.mark.usefixtures("fake_embedder")
+def test_eval_folds_prints_every_set_by_fold() -> None:
+    result = CliRunner().invoke(eval_command, [str(SQUAD), "--folds", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert set(figures) == {"engine", "cross-validated", "held back", "latency"}
+    engine = figures["engine"]
+    assert {"fold 0 (held back)", "fold 1", "all folds", "news"} <= set(engine)
+    assert set(engine["all folds"]) == {
+        ANSWERABLE,
+        MISSING,
+        MISSING_SENTENCE,
+        OFF_TOPIC,
+        OFF_CORPUS,
+    }
+    assert engine["news"]["news unanswerable"]["questions"] >= 14
+    assert figures["latency"]["p50_ms"] <= figures["latency"]["p95_ms"]
 
 
 def test_eval_command_rejects_a_missing_file(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ import pytest
 
 from index.answer_types import DATE, MONEY, NUMBER, PERSON, holds_type, question_type
 from index.quotes import (
-    QuoteWeights,
     Sentence,
     idf,
     link_neighbours,
@@ -57,27 +56,27 @@ def test_a_sentence_opening_with_a_pronoun_brings_its_predecessor() -> None:
     s = _sentences()
     for x, score in zip(s, (0.1, 2.0, 0.1, 0.1, 0.1), strict=True):
         x.score = score
-    assert quote_span(s[1], pair_margin=0.1) == (s[0].start, s[1].end)
+    assert quote_span(s[1]) == (s[0].start, s[1].end)
 
 
-def test_a_close_neighbour_makes_a_two_sentence_quote() -> None:
+def test_a_neighbour_scoring_nearly_as_well_does_not_pad_the_quote() -> None:
     s = _sentences()
-    for x, score in zip(s, (0.1, 0.1, 2.0, 0.1, 0.1), strict=True):
-        x.score = score
-    assert quote_span(s[2], pair_margin=0.2) == (s[2].start, s[2].end)
-    s[1].score = 1.9
-    assert quote_span(s[2], pair_margin=0.2) == (s[1].start, s[2].end)
-    s[1].score = 1.0
-    assert quote_span(s[2], pair_margin=0.2) == (s[2].start, s[2].end)
+    for x in s:
+        x.score = 0.1
+    s[2].score = 2.0
+    s[1].score = 1.99
+    assert quote_span(s[2]) == (s[2].start, s[2].end)
 
 
-def test_a_neighbour_holding_the_asked_kind_joins_the_quote() -> None:
+def test_a_neighbour_holding_the_asked_kind_completes_the_quote() -> None:
     s = _sentences()
     for x in s:
         x.score = 0.1
     s[2].score = 2.0
     s[1].typed = 1.0
     assert quote_span(s[2]) == (s[1].start, s[2].end)
+    s[2].typed = 1.0  # the best one holds it too: nothing to complete
+    assert quote_span(s[2]) == (s[2].start, s[2].end)
 
 
 def test_a_too_short_sentence_takes_the_next_one() -> None:
@@ -88,11 +87,29 @@ def test_a_too_short_sentence_takes_the_next_one() -> None:
     assert quote_span(s[3]) == (s[3].start, s[4].end)
 
 
+def test_a_sentence_ending_with_a_colon_takes_the_next_one() -> None:
+    text = "The keeper wrote one rule above the door of the lighthouse: Never let the lamp go dark."
+    cut = text.index("Never")
+    a = Sentence(0, "a", 0, cut - 1, text[: cut - 1], 0, 1.0, score=2.0)
+    b = Sentence(1, "a", cut, len(text), text[cut:], 0, 1.0)
+    link_neighbours([a, b])
+    assert quote_span(a) == (0, len(text))
+
+
+def test_a_signature_line_never_leads() -> None:
+    text = "\u2014 Cui Tiankai (@AmbCuiTiankai) July 8, 2019\n\nCui made his first tweet on Monday."
+    cut = text.index("Cui made")
+    sig = Sentence(0, "a", 0, cut - 2, text[: cut - 2], 0, 1.0, score=3.0)
+    fact = Sentence(1, "a", cut, len(text), text[cut:], 0, 1.0, score=1.0)
+    spans = select_quotes([sig, fact], [Passage(0, "a", 0, 0, len(text), text)], limit=3)
+    assert [q.text for q in spans] == ["Cui made his first tweet on Monday."]
+
+
 def test_quotes_never_cross_a_paragraph_break_and_never_overlap() -> None:
     s = _sentences()
     for x, score in zip(s, (0.5, 0.4, 2.0, 1.95, 0.1), strict=True):
         x.score = score
-    spans = select_quotes(s, [PASSAGE], limit=3, pair_margin=0.1)
+    spans = select_quotes(s, [PASSAGE], limit=3)
     assert [TEXT[q.start : q.end] for q in spans] == [q.text for q in spans]
     assert "\n" not in spans[0].text
     assert spans[0].text == "A keeper lived there for thirty one years."
@@ -113,16 +130,13 @@ def test_term_overlap_weighs_rare_terms() -> None:
     assert term_overlap({"x"}, {}) == 0.0
 
 
-def test_score_sentences_combines_the_signals() -> None:
+def test_score_sentences_fills_in_the_signals() -> None:
     s = _sentences()
     vectors = np.eye(5, 4, dtype=np.float32)
     question = np.array([0.0, 1.0, 0.0, 0.0], dtype=np.float32)
     stems = [{"lighthous", "built"}, {"burn", "whale", "oil"}, {"keeper"}, {"short"}, set()]
-    score_sentences(
-        s, vectors, question, stems, {"whale": 2.0, "oil": 1.0}, DATE, set(), QuoteWeights()
-    )
-    best = max(s, key=lambda x: x.score)
-    assert best.text.startswith("It burned")
+    score_sentences(s, vectors, question, stems, {"whale": 2.0, "oil": 1.0}, DATE, set())
+    best = s[1]
     assert best.cosine == pytest.approx(1.0) and best.overlap == pytest.approx(1.0)
     assert best.typed == 1.0 and s[2].typed == 0.0
     assert s[0].neighbour == pytest.approx(1.0)
@@ -157,10 +171,12 @@ def test_holds_type_needs_something_new() -> None:
     assert not holds_type("anything", None, set())
 
 
-def test_weak_later_quotes_are_left_out() -> None:
+def test_later_quotes_must_pass_the_floor_themselves() -> None:
     s = _sentences()
-    for x, score in zip(s, (2.0, 0.1, 1.3, 0.1, 1.1), strict=True):
+    for x, score in zip(s, (2.0, -3.0, 1.3, -3.0, -0.5), strict=True):
         x.score = score
-    kept = select_quotes(s, [PASSAGE], limit=3, floor=0.6)
+    kept = select_quotes(s, [PASSAGE], limit=3, passes=lambda x: x.score >= 0.0)
     assert [q.best.score for q in kept] == [2.0, 1.3]
-    assert len(select_quotes(s, [PASSAGE], limit=3, floor=0.0)) == 3
+    assert len(select_quotes(s, [PASSAGE], limit=3, passes=lambda x: x.score >= -1.0)) == 3
+    lone = select_quotes(s[2:3], [PASSAGE], limit=3, passes=lambda x: False)
+    assert [q.best.score for q in lone] == [1.3]  # the first quote needs no test
