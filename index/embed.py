@@ -159,5 +159,5 @@ def make_embedder(name: str | None = None) -> Embedder:
 
 
 def default_embedder() -> Embedder:
-    """The process-wide product embedder (see make_embedder), loaded once on first use."""
-    return make_embedder(None)
+    """The embedder named by $CITEBOT_EMBEDDER, else the product default; loaded once."""
+    return make_embedder(os.environ.get("CITEBOT_EMBEDDER"))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from index.build import build_index, chunk_article
-from index.embed import MODEL_NAME, ONNX_INT8_NAME, Embedder, make_embedder
+from index.embed import MODEL_NAME, ONNX_INT8_NAME, Embedder, default_embedder, make_embedder
 from index.errors import ConfigError, IndexMismatchError
 from index.onnx_embed import (
     MODEL_FILE,
@@ -129,7 +129,14 @@ def test_sentence_vectors_come_from_the_passage_pass(
     assert np.mean(nearest == np.arange(len(texts))) >= 0.7
 
 
-def test_make_embedder_names() -> None:
+def test_make_embedder_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CITEBOT_EMBEDDER", raising=False)
+    assert default_embedder().name == ONNX_INT8_NAME
+    monkeypatch.setenv("CITEBOT_EMBEDDER", "torch")
+    assert default_embedder().name == MODEL_NAME
+    monkeypatch.setenv("CITEBOT_EMBEDDER", "bogus")
+    with pytest.raises(ConfigError, match="bogus"):
+        default_embedder()
     assert make_embedder("torch") is make_embedder(MODEL_NAME)
     assert make_embedder("onnx-int8") is make_embedder(ONNX_INT8_NAME)
     with pytest.raises(ConfigError, match=r"unknown embedder 'bert-huge'.*torch"):
