@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -184,6 +185,8 @@ def cached_model(cache_dir: Path | None = None, model_dir: Path | None = None) -
         return target
     with _locked(folder):
         if not target.is_file():  # another process may have finished it meanwhile
+            for stale in folder.glob(".export-*"):  # left by an export that was killed
+                shutil.rmtree(stale, ignore_errors=True)
             log.info("exporting the embedding model to ONNX int8 in %s (once)", folder)
             try:
                 export_int8(model_dir, target)

@@ -18,6 +18,7 @@ from index.onnx_embed import (
     MODEL_FILE,
     EmbedderUnavailableError,
     OnnxEmbedder,
+    cache_key,
     cached_model,
     packaged_model_dir,
 )
@@ -160,7 +161,10 @@ def test_a_failed_export_leaves_no_model(tmp_path: Path) -> None:
     broken = tmp_path / "model"
     shutil.copytree(packaged_model_dir(), broken)
     (broken / "model.safetensors").write_bytes(b"not weights")
-    with pytest.raises((EmbedderUnavailableError, OSError)):
+    stale = tmp_path / "cache" / "onnx" / cache_key(broken) / ".export-killed"
+    stale.mkdir(parents=True)
+    (stale / "fp32.onnx").write_bytes(b"half a file")
+    with pytest.raises(EmbedderUnavailableError, match="could not export"):
         cached_model(tmp_path / "cache", broken)
     leftovers = [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()]
     assert MODEL_FILE not in leftovers and not any(".export-" in p for p in leftovers)
