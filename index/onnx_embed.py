@@ -36,6 +36,9 @@ RECIPE = 1
 MODEL_FILE = "model.onnx"
 MAX_TOKENS = 256
 BATCH_THREADS = 2
+# Texts per model call. Measured here (int8, 2 threads, texts in length order): 8 ran passages
+# 1.8x and sentences 1.7x faster than 32, and 1.1-1.6x faster than 1, 4 or 16.
+BATCH_SIZE = 8
 # Up to this many texts run on the one-thread session: a question does not wait on a pool.
 SMALL_CALL = 2
 
@@ -263,7 +266,7 @@ class OnnxEmbedder:
         self,
         texts: Sequence[str],
         *,
-        batch_size: int = 32,
+        batch_size: int = BATCH_SIZE,
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -280,7 +283,7 @@ class OnnxEmbedder:
         texts: Sequence[str],
         spans: Sequence[Sequence[tuple[int, int]]],
         *,
-        batch_size: int = 32,
+        batch_size: int = BATCH_SIZE,
         progress: Callable[[int], None] | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors of the texts, and of character spans inside each, from one model pass.

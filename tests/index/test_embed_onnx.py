@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import index.build
 from index.build import build_index, chunk_article
 from index.embed import MODEL_NAME, ONNX_INT8_NAME, Embedder, default_embedder, make_embedder
 from index.errors import ConfigError, IndexMismatchError
@@ -100,6 +101,8 @@ def test_the_names_differ_and_a_mismatched_index_is_refused(
 ) -> None:
     assert (onnx.name, reference.name) == (ONNX_INT8_NAME, MODEL_NAME)
     build_index(TEST_DATA / "corpus", tmp_path / "idx", onnx)
+    with IndexStore.open(tmp_path / "idx", onnx.name, onnx.dimension) as store:
+        assert store.manifest["chunking"]["sentence_vectors"] == "alone"
     with pytest.raises(IndexMismatchError, match="onnx-int8"):
         IndexStore.open(tmp_path / "idx", reference.name, reference.dimension)
     report = build_index(TEST_DATA / "corpus", tmp_path / "idx", reference)
@@ -108,9 +111,10 @@ def test_the_names_differ_and_a_mismatched_index_is_refused(
         assert store.manifest["model"] == MODEL_NAME
 
 
-def test_sentence_vectors_come_from_the_passage_pass(
-    onnx: Embedder, sentences: list[str], tmp_path: Path
+def test_sentence_vectors_can_come_from_the_passage_pass(
+    onnx: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(index.build, "SENTENCES_IN_PASSAGE", True)
     report = build_index(TEST_DATA / "corpus", tmp_path / "idx", onnx)
     with IndexStore.open(tmp_path / "idx", onnx.name, onnx.dimension) as store:
         assert store.manifest["chunking"]["sentence_vectors"] == "in-passage"
