@@ -249,6 +249,8 @@ def _embed_with_spans_by_length(
 def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -> int:
     """Embed passages and sentences of changed articles; returns passages embedded.
 
+    Passages and sentences go through one call, in order of length, each distinct text once.
+
     With an embedder that pools character spans (see SpanEmbedder), each sentence's vector
     comes from the token states of the first passage holding it: one model pass gives both,
     and only sentences cut off by the 256-token limit are embedded on their own.
@@ -276,7 +278,9 @@ def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -
             owners.append((first + owner, len(spans) - 1))
     s_texts = [c.article.text[s:e] for c in plan.to_embed for s, e in c.sentences]
     derive = sentences_in_passage(embedder)
-    total = len(p_texts) + (0 if derive else len(s_texts))
+    # Each distinct text once: boilerplate lines repeated across articles cost one embedding.
+    unique = [] if derive else list(dict.fromkeys(p_texts + s_texts))
+    total = len(p_texts) if derive else len(unique)
     if total == 0:
         return 0
     bar = _Progress(total, progress)
@@ -297,8 +301,10 @@ def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -
                 bar.grow(len(alone))
                 s_vectors[alone] = _embed_by_length(embedder, [s_texts[i] for i in alone], bar.step)
         else:
-            p_vectors = _embed_by_length(embedder, p_texts, bar.step)
-            s_vectors = _embed_by_length(embedder, s_texts, bar.step)
+            vectors = _embed_by_length(embedder, unique, bar.step)
+            row = {text: i for i, text in enumerate(unique)}
+            p_vectors = vectors[[row[t] for t in p_texts]]
+            s_vectors = vectors[[row[t] for t in s_texts]]
     finally:
         bar.close()
     p_at = s_at = 0
