@@ -1,15 +1,31 @@
-"""Text embedders: the packaged all-MiniLM-L6-v2 model, loaded from disk, never from a hub."""
+"""Text embedders: the packaged all-MiniLM-L6-v2 model, loaded from disk, never from a hub.
+
+Two runtimes of the same model: int8 ONNX (`index.onnx_embed`, the default: several times
+faster) and the fp32 torch model through sentence-transformers (the reference, and the
+fallback when onnxruntime is missing). Their vectors differ slightly, so their names differ
+and an index built by one is never searched with the other.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from index.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+ONNX_INT8_NAME = MODEL_NAME + "+onnx-int8"
+# Short names accepted by make_embedder (CITEBOT_EMBEDDER), beside the full manifest names.
+TORCH = "torch"
+ONNX_INT8 = "onnx-int8"
+ALIASES = {TORCH: MODEL_NAME, ONNX_INT8: ONNX_INT8_NAME}
 
 
 class Embedder(Protocol):
@@ -26,6 +42,22 @@ class Embedder(Protocol):
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         """Return an array of shape (len(texts), dimension); `progress(n)` after each batch."""
+        ...
+
+
+@runtime_checkable
+class SpanEmbedder(Embedder, Protocol):
+    """An embedder that also pools character spans of each text from the same model pass."""
+
+    def embed_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(text vectors, per text an array of span vectors; a zero row for a span it lost)."""
         ...
 
 
@@ -77,14 +109,55 @@ class MiniLMEmbedder:
         return out
 
 
-_default: MiniLMEmbedder | None = None
-_default_lock = threading.Lock()
+_loaded: dict[str, Embedder] = {}
+_loaded_lock = threading.Lock()
 
 
-def default_embedder() -> MiniLMEmbedder:
-    """The process-wide MiniLM embedder, loaded once on first use."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = MiniLMEmbedder()
-        return _default
+def embedder_names() -> list[str]:
+    """The names make_embedder accepts."""
+    return [*ALIASES, *ALIASES.values()]
+
+
+def _load(full_name: str) -> Embedder:
+    if full_name == MODEL_NAME:
+        return MiniLMEmbedder()
+    from index.onnx_embed import OnnxEmbedder
+
+    return OnnxEmbedder()
+
+
+def make_embedder(name: str | None = None) -> Embedder:
+    """The embedder called `name` (a short or full name), loaded once per process.
+
+    None is the product default: int8 ONNX, or the torch model with a warning when
+    onnxruntime is not installed. An unknown name raises ConfigError.
+    """
+    from index.onnx_embed import EmbedderUnavailableError
+
+    if name is not None and name.strip():
+        wanted = name.strip()
+        full = ALIASES.get(wanted, wanted)
+        if full not in ALIASES.values():
+            raise ConfigError(
+                f"unknown embedder {wanted!r}; choose one of: {', '.join(embedder_names())}"
+            )
+        fallback = False
+    else:
+        full, fallback = ONNX_INT8_NAME, True
+    with _loaded_lock:
+        if full not in _loaded:
+            try:
+                _loaded[full] = _load(full)
+            except EmbedderUnavailableError as exc:
+                if not fallback:
+                    raise
+                log.warning("%s; using the torch embedder instead", exc)
+                full = MODEL_NAME
+                if full not in _loaded:
+                    _loaded[full] = _load(full)
+        return _loaded[full]
+
+
+def default_embedder() -> Embedder:
+    """The embedder named by $CITEBOT_EMBEDDER, else the product default; loaded once."""
+    return make_embedder(os.environ.get("CITEBOT_EMBEDDER"))

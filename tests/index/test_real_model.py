@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from index.embed import MODEL_NAME
 from index.store import IndexStore
 from tests.conftest import TEST_DATA
 
@@ -14,7 +13,7 @@ from tests.conftest import TEST_DATA
 def test_real_model_build_and_search(tmp_path: Path, minilm) -> None:  # type: ignore[no-untyped-def]
     report = build_index(TEST_DATA / "corpus", tmp_path / "idx", minilm)
     assert report.embedded == report.passages > 0
-    with IndexStore.open(tmp_path / "idx", MODEL_NAME, 384) as store:
+    with IndexStore.open(tmp_path / "idx", minilm.name, 384) as store:
         assert store.manifest["dimension"] == 384
         for question, expected in [
             ("When was the lighthouse built?", "lighthouse.txt"),
