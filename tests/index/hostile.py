@@ -183,6 +183,21 @@ def _read(folder: Path) -> None:
     )
 
 
+def _peak_rss_kb() -> int:
+    """This process's own peak resident memory: VmHWM belongs to the memory map made by exec.
+
+    `getrusage(RUSAGE_SELF).ru_maxrss` survives exec on Linux, so a child forked from a large
+    test runner would report the runner's size instead of its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _build(folder: Path) -> None:
     import index.cli
     from tests.fakes import HashEmbedder
@@ -200,7 +215,7 @@ def _build(folder: Path) -> None:
         code = int(exc.code or 0)
     sys.stdout.flush()
     sys.stderr.flush()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _peak_rss_kb()
     print(f"peak_rss_mb={peak_kb / 1024:.0f}", flush=True)
     sys.exit(code)
 
