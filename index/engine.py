@@ -189,16 +189,21 @@ class Engine:
     def reindexing(self) -> bool:
         return self._reindex_lock.locked()
 
-    def reindex(self, progress: ProgressCallback | None = None) -> BuildReport:
+    def reindex(
+        self, progress: ProgressCallback | None = None, *, rebuild: bool = False
+    ) -> BuildReport:
         """Rebuild incrementally, then swap the new index in; one rebuild at a time.
 
         On failure the previous index keeps serving and the error propagates. When the build
-        wrote no new version, the open index keeps serving and nothing is swapped.
+        wrote no new version, the open index keeps serving and nothing is swapped. `rebuild`
+        re-embeds every article.
         """
         if not self._reindex_lock.acquire(blocking=False):
             raise ReindexInProgressError("a reindex is already running")
         try:
-            report = build_index(self.corpus_dir, self.index_dir, self.embedder, progress=progress)
+            report = build_index(
+                self.corpus_dir, self.index_dir, self.embedder, progress=progress, rebuild=rebuild
+            )
             with self._load_lock:
                 if self.version is None or self.version != read_current(self.index_dir):
                     self._publish(self._open_answerer())

@@ -22,6 +22,12 @@ from index.engine import Engine
 from tests.fake_discord.server import FakeDiscord
 
 
+@pytest.fixture(autouse=True)
+def _no_settings_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in an empty folder, so no .env or citebot.toml of the checkout is read."""
+    monkeypatch.chdir(tmp_path)
+
+
 @contextmanager
 def fake_in_thread(monkeypatch: pytest.MonkeyPatch, **options: object) -> Iterator[FakeDiscord]:
     """A FakeDiscord on its own loop, so code that calls asyncio.run can talk to it."""
@@ -63,7 +69,7 @@ def test_a_missing_message_content_intent_stops_the_bot_with_one_line(
 
 
 def test_citebot_bot_without_a_token_says_what_to_set(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["bot", "--env-file", str(tmp_path / "none.env")])
+    result = CliRunner().invoke(main, ["bot"])
     assert result.exit_code == 1
     assert result.output.strip() == NO_TOKEN
 
@@ -96,7 +102,7 @@ def test_citebot_bot_without_an_index_says_to_build_it(
 ) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "some-token")
     monkeypatch.setenv("CITEBOT_INDEX_DIR", str(tmp_path / "nothing-here"))
-    result = CliRunner().invoke(main, ["bot", "--env-file", str(tmp_path / "none.env")])
+    result = CliRunner().invoke(main, ["bot"])
     assert result.exit_code == 1
     assert result.output.strip() == (
         f"error: no index in {tmp_path / 'nothing-here'}; "
@@ -112,7 +118,7 @@ def test_citebot_run_without_a_token_builds_the_index_then_answers_in_the_termin
     monkeypatch.setenv("CITEBOT_INDEX_DIR", str(tmp_path / "index"))
     result = CliRunner().invoke(
         main,
-        ["run", "--env-file", str(tmp_path / "none.env")],
+        ["run"],
         input="When was the Brightwater lighthouse built?\n",
     )
     assert result.exit_code == 0, result.output

@@ -139,5 +139,7 @@ def test_a_mismatched_index_says_to_rebuild(
     run("build", "--corpus", str(corpus), "--index", str(idx))
     other = HashEmbedder(dimension=16, name="test/other")
     monkeypatch.setattr(index.cli, "embedder_factory", lambda: other)
-    code, _, err = run("stats", "--index", str(idx))
+    code, _, err = run("search", "bridge", "--index", str(idx))
     assert code == 1 and "citebot index build --rebuild" in err
+    code, out, _ = run("stats", "--index", str(idx))
+    assert code == 0 and "test/hash-embedder" in out, "stats reads the manifest, not the model"
