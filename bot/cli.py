@@ -95,6 +95,9 @@ def serve(engine: Engine, settings: Settings) -> None:
         # failed start is the one line below.
         discord.utils.setup_logging(level=logging.INFO)
         logging.getLogger("discord").setLevel(logging.WARNING)
+    # citebot never joins voice channels: no warning that voice libraries are missing.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     bot = build_bot(engine, settings)
 
     async def run() -> None:
