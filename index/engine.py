@@ -103,6 +103,10 @@ class Engine:
             self._publish(self._open_answerer())
 
     def _open_answerer(self) -> Answerer:
+        if read_current(self.index_dir) is None:  # say so before loading a model
+            raise IndexNotBuiltError(
+                f"no index in {self.index_dir}: build it with `citebot index build`"
+            )
         embedder = self.embedder
         store = IndexStore.open(self.index_dir, embedder.name, embedder.dimension)
         try:

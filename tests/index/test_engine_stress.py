@@ -158,7 +158,9 @@ def test_a_replaced_index_stays_open_for_the_question_using_it_then_closes(
 
 def test_concurrent_first_questions_load_the_index_once(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path)
-    Engine(tmp_path / "index", corpus, embedder=HashEmbedder()).reindex()
+    builder = Engine(tmp_path / "index", corpus, embedder=HashEmbedder())
+    builder.reindex()
+    builder.close()
     engine = Engine(tmp_path / "index", corpus, embedder=HashEmbedder())
     start = threading.Barrier(ASKERS)
     errors: list[BaseException] = []
@@ -179,7 +181,11 @@ def test_concurrent_first_questions_load_the_index_once(tmp_path: Path) -> None:
     version = engine.version
     assert version is not None
     folder = tmp_path / "index" / "versions" / version
-    meta = [f for f in open_files_under(folder) if f.endswith("meta.sqlite")]
-    assert len(meta) == 1, f"the index is open {len(meta)} times"
+    concurrent = len(open_files_under(folder))
     engine.close()
+    assert open_files_under(folder) == []
+    single = Engine(tmp_path / "index", corpus, embedder=HashEmbedder())
+    single.ask(QUESTION)
+    assert concurrent == len(open_files_under(folder)), "the index was opened more than once"
+    single.close()
     assert open_files_under(folder) == []
