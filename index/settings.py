@@ -160,11 +160,14 @@ class Settings:
             raise SettingsError(f"settings file {env_file} does not exist")
         dotenv = {k: v for k, v in dotenv_values(env_file or Path(".env")).items() if v}
         variables = {**dotenv, **{k: v for k, v in environ.items() if v}}
-        toml_path = toml_file or Path(variables.get("CITEBOT_CONFIG") or DEFAULT_TOML)
+        named = toml_file or (
+            Path(variables["CITEBOT_CONFIG"]) if "CITEBOT_CONFIG" in variables else None
+        )
+        toml_path = named or Path(DEFAULT_TOML)
         if toml_path.is_file():
             scalars, tables = _read_toml(toml_path)
-        elif toml_file is not None:
-            raise SettingsError(f"settings file {toml_file} does not exist")
+        elif named is not None:
+            raise SettingsError(f"settings file {named} does not exist")
         else:
             scalars, tables = {}, {}
         return cls._build(variables, scalars, tables, toml_path)

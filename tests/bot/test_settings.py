@@ -147,6 +147,14 @@ def test_a_named_settings_file_that_is_missing_is_an_error(tmp_path: Path) -> No
         Settings.load({}, env_file=tmp_path / "missing.env")
     with pytest.raises(SettingsError, match="does not exist"):
         Settings.load({}, env_file=None, toml_file=tmp_path / "missing.toml")
+    with pytest.raises(SettingsError, match=r"missing\.toml does not exist"):
+        Settings.load({"CITEBOT_CONFIG": str(tmp_path / "missing.toml")})
+
+
+def test_citebot_config_names_the_toml_file(tmp_path: Path, no_env_file: Path) -> None:
+    (tmp_path / "elsewhere.toml").write_text('corpus_dir = "from-elsewhere"\n')
+    environ = {"CITEBOT_CONFIG": str(tmp_path / "elsewhere.toml")}
+    assert Settings.load(environ, env_file=no_env_file).corpus_dir == Path("from-elsewhere")
 
 
 @dataclass(frozen=True)
