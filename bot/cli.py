@@ -187,6 +187,10 @@ def run_command() -> None:
         fail(f"error: {exc}")
     for failure in report.failures:
         click.echo(f"skipped {failure.path}: {failure.reason}", err=True)
+    try:
+        engine.load()
+    except CitebotError as exc:
+        fail(f"error: {exc}")
     click.echo(
         f"index ready: {report.articles} articles, {report.passages} passages "
         f"({report.embedded} embedded in {report.seconds:.1f} s)",

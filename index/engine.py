@@ -209,7 +209,9 @@ class Engine:
                 self.corpus_dir, self.index_dir, self.embedder, progress=progress, rebuild=rebuild
             )
             with self._load_lock:
-                if self.version is None or self.version != read_current(self.index_dir):
+                # Nothing open yet: the first question opens the new index (`index build`
+                # never pays for opening it).
+                if self.version is not None and self.version != read_current(self.index_dir):
                     self._publish(self._open_answerer())
             return report
         finally:

@@ -127,6 +127,7 @@ def test_a_replaced_index_stays_open_for_the_question_using_it_then_closes(
     embedder = GatedEmbedder()
     engine = Engine(tmp_path / "index", corpus, embedder=embedder)
     engine.reindex()
+    engine.load()
     old = engine.version
     assert old is not None
     old_folder = tmp_path / "index" / "versions" / old
