@@ -129,7 +129,7 @@ async def test_a_too_large_or_wrong_type_file_is_refused_and_nothing_is_written(
     size: int,
     expected: str,
 ) -> None:
-    await run_bot(own_engine, corpus_dir=corpus_copy, max_upload_bytes=64)
+    await run_bot(own_engine, corpus_dir=corpus_copy, max_article_bytes=64)
     before = snapshot(workspace)
     file = fake_discord.attachment(filename, b"x" * size)
     interaction = await fake_discord.invoke_slash(
