@@ -16,6 +16,7 @@ from index.build import build_index
 from index.embed import Embedder
 from index.errors import (
     BadArticleError,
+    ConfigError,
     IndexCorruptError,
     IndexNotBuiltError,
     ReindexInProgressError,
@@ -266,13 +267,14 @@ def make_embedder(name: str | None) -> Embedder:
     from index import embed
 
     factory: Any = getattr(embed, "make_embedder", None)
-    if factory is not None:
+    if factory is None:  # an index.embed without named embedders: only the default
+        if name:
+            raise ConfigError("CITEBOT_EMBEDDER: expected the name of a known embedder")
+        return embed.default_embedder()
+    try:
         return factory(name)  # type: ignore[no-any-return]
-    if name:
-        from index.errors import ConfigError
-
-        raise ConfigError("CITEBOT_EMBEDDER: unknown embedder name; leave it unset for the default")
-    return embed.default_embedder()
+    except (KeyError, ValueError):
+        raise ConfigError("CITEBOT_EMBEDDER: expected the name of a known embedder") from None
 
 
 def read_stats(index_dir: Path) -> IndexStats:

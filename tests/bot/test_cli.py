@@ -271,3 +271,17 @@ def test_a_bad_setting_stops_any_command_with_one_line_naming_it(
     assert result.output.count("\n") == 1 and result.output.startswith("error: CITEBOT_")
     assert "expected" in result.output
     assert secret not in result.output and "some-token" not in result.output
+
+
+def test_an_unknown_embedder_is_one_line_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(TEST_DATA / "corpus", corpus)
+    build_index(corpus, tmp_path / "index", HashEmbedder())
+    monkeypatch.setenv("CITEBOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("CITEBOT_EMBEDDER", "MTIzNDU2.not-an-embedder")
+    result = CliRunner().invoke(main, ["index", "search", "lighthouse"])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert result.output.startswith("error: CITEBOT_EMBEDDER: expected")
+    assert "not-an-embedder" not in result.output
