@@ -1,4 +1,8 @@
-"""`citebot`: the one command; `bot`, `chat`, `run` here, the index's commands mounted."""
+"""`citebot`: the one command; `bot`, `chat`, `run` here, the index's commands mounted.
+
+The group reads the settings once (environment, `.env`, TOML) and hands them to every
+command, the index's own included, through the click context.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+import aiohttp
 import click
 import discord
 
-from bot.settings import Settings, SettingsError
-from index.cli import ask_command, eval_command, index_group
+from bot.settings import Settings
+from index.cli import SettingsSource, ask_command, eval_command, index_group
+from index.errors import CitebotError
 
 if TYPE_CHECKING:
     from index.engine import Engine
@@ -28,6 +34,14 @@ TOKEN_HELP = (
     "Portal (your application → Bot → Reset Token)."
 )
 NO_TOKEN = "error: DISCORD_TOKEN is not set; put the bot's token in the environment or .env."
+NETWORK_HELP = (
+    "error: cannot reach Discord ({reason}); check this machine's network connection "
+    "and DNS, then start citebot again."
+)
+DISCORD_DOWN = (
+    "error: Discord answered with an error ({reason}) while citebot was starting; "
+    "try again in a few minutes."
+)
 
 
 def fail(line: str) -> NoReturn:
@@ -36,26 +50,29 @@ def fail(line: str) -> NoReturn:
     sys.exit(1)
 
 
-def load_settings(env_file: Path | None, config: Path | None) -> Settings:
+def load_settings() -> Settings:
+    """The settings the `citebot` group read, or one line naming the bad setting."""
     try:
-        return Settings.load(env_file=env_file, toml_file=config)
-    except SettingsError as exc:
+        settings = click.get_current_context().ensure_object(SettingsSource).get()
+    except CitebotError as exc:
         fail(f"error: {exc}")
+    if not isinstance(settings, Settings):  # pragma: no cover - the group loads bot settings
+        fail("error: citebot's settings were not loaded")
+    return settings
 
 
 def make_engine(settings: Settings) -> Engine:
-    from index.engine import Engine
-    from index.errors import CitebotError
+    from index.cli import make_engine as engine_for
 
     try:
-        return Engine(settings.index_dir, settings.corpus_dir)
+        return engine_for(settings)
     except CitebotError as exc:
         fail(f"error: {exc}")
 
 
 def open_engine(settings: Settings) -> Engine:
     """The engine with its index loaded, or one line saying how to build the index."""
-    from index.errors import CitebotError, IndexNotBuiltError
+    from index.errors import IndexNotBuiltError
 
     engine = make_engine(settings)
     try:
@@ -74,7 +91,13 @@ def serve(engine: Engine, settings: Settings) -> None:
     if not settings.token:
         fail(NO_TOKEN)
     if not logging.getLogger().handlers:
+        # citebot's own lines at INFO; discord.py only when something is wrong, so that a
+        # failed start is the one line below.
         discord.utils.setup_logging(level=logging.INFO)
+        logging.getLogger("discord").setLevel(logging.WARNING)
+    # citebot never joins voice channels: no warning that voice libraries are missing.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     bot = build_bot(engine, settings)
 
     async def run() -> None:
@@ -87,56 +110,63 @@ def serve(engine: Engine, settings: Settings) -> None:
         fail(TOKEN_HELP)
     except discord.PrivilegedIntentsRequired:
         fail(INTENT_HELP)
+    except (aiohttp.ClientConnectionError, discord.GatewayNotFound, OSError, TimeoutError) as exc:
+        fail(NETWORK_HELP.format(reason=_reason(exc)))
+    except discord.HTTPException as exc:
+        fail(DISCORD_DOWN.format(reason=f"HTTP {exc.status}"))
     except KeyboardInterrupt:
         pass
     finally:
         engine.close()
 
 
-_settings_options = [
-    click.option(
-        "--env-file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="A .env file to read settings from [default: .env if present].",
-    ),
-    click.option(
-        "--config",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="A TOML settings file [default: $CITEBOT_CONFIG or citebot.toml if present].",
-    ),
-]
-
-
-def settings_options(function):  # type: ignore[no-untyped-def]
-    for option in reversed(_settings_options):
-        function = option(function)
-    return function
-
-
 @click.group()
-def main() -> None:
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A .env file to read settings from [default: .env if present].",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A TOML settings file [default: $CITEBOT_CONFIG or citebot.toml if present].",
+)
+@click.pass_context
+def main(ctx: click.Context, env_file: Path | None, config: Path | None) -> None:
     """citebot answers questions by quoting articles word for word, with citations."""
+    ctx.obj = SettingsSource(Settings, env_file, config)
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, without any text a server sent back (it may echo a request)."""
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "the name discord.com could not be resolved"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"no connection to {exc.host}:{exc.port}"
+    if isinstance(exc, discord.GatewayNotFound):
+        return "the gateway could not be found"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return type(exc).__name__
 
 
 @main.command("bot")
-@settings_options
-def bot_command(env_file: Path | None, config: Path | None) -> None:
+def bot_command() -> None:
     """Run the Discord bot (needs DISCORD_TOKEN and a built index)."""
-    settings = load_settings(env_file, config)
+    settings = load_settings()
     if not settings.token:
         fail(NO_TOKEN)
     serve(open_engine(settings), settings)
 
 
 @main.command("chat")
-@settings_options
-def chat_command(env_file: Path | None, config: Path | None) -> None:
+def chat_command() -> None:
     """Ask questions in the terminal, answered from the built index."""
     from bot.terminal import chat
 
-    engine = open_engine(load_settings(env_file, config))
+    engine = open_engine(load_settings())
     try:
         sys.exit(chat(engine))
     finally:
@@ -144,13 +174,11 @@ def chat_command(env_file: Path | None, config: Path | None) -> None:
 
 
 @main.command("run")
-@settings_options
-def run_command(env_file: Path | None, config: Path | None) -> None:
+def run_command() -> None:
     """Build or update the index, then start the bot (with DISCORD_TOKEN) or the terminal loop."""
     from bot.terminal import chat
-    from index.errors import CitebotError
 
-    settings = load_settings(env_file, config)
+    settings = load_settings()
     engine = make_engine(settings)
     click.echo(f"Indexing {settings.corpus_dir} into {settings.index_dir} …", err=True)
     try:
@@ -159,6 +187,10 @@ def run_command(env_file: Path | None, config: Path | None) -> None:
         fail(f"error: {exc}")
     for failure in report.failures:
         click.echo(f"skipped {failure.path}: {failure.reason}", err=True)
+    try:
+        engine.load()
+    except CitebotError as exc:
+        fail(f"error: {exc}")
     click.echo(
         f"index ready: {report.articles} articles, {report.passages} passages "
         f"({report.embedded} embedded in {report.seconds:.1f} s)",

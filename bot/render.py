@@ -13,18 +13,16 @@ from urllib.parse import quote as percent_encode
 
 import discord
 
+from index.answer_output import ABSTAIN_TEXT, NEAREST_SOURCES, answer_text
 from index.types import Answer, Quote, RetrievedPassage
 
 MESSAGE_LIMIT = 2000
-NEAREST_SOURCES = 5
 FRAGMENT_WORDS = 4  # words at each end of a long quote in a `text=start,end` fragment
 _URL = re.compile(r"(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s]")
 _INLINE = re.compile(r"([\\*_~|`\[\]<])")
 _LINE_START = re.compile(r"^(\s*)([>#+-])", re.MULTILINE)
 _ORDERED_LIST = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)
 _WHITESPACE = re.compile(r"\s+")
-
-ABSTAIN_TEXT = "The articles don't answer that."
 
 
 def escape(text: str) -> str:
@@ -193,23 +191,5 @@ def render_abstention(answer: Answer, *, header: str = "", limit: int = MESSAGE_
 
 
 def render_plain(answer: Answer) -> str:
-    """An answer as plain text for a terminal: quotes with [n] citations, then sources."""
-    if not answer.answered or not answer.quotes:
-        lines = [ABSTAIN_TEXT]
-        nearest = list(number_sources(answer.passages).values())[:NEAREST_SOURCES]
-        if nearest:
-            lines += ["", "Nearest sources:", *(_plain_source(s) for s in nearest)]
-        return "\n".join(lines)
-    sources = number_sources(answer.quotes)
-    lines = []
-    for quote in answer.quotes:
-        text = " ".join(quote.text.split())
-        lines += [f'"{text}" [{sources[quote.article_id].number}]', ""]
-    lines += ["Sources:", *(_plain_source(s) for s in sources.values())]
-    return "\n".join(lines)
-
-
-def _plain_source(source: Source) -> str:
-    where = source.url or source.path or ""
-    details = " · ".join(d for d in (where, source.published) if d)
-    return f"[{source.number}] {source.title}" + (f" — {details}" if details else "")
+    """An answer as plain text for a terminal: the same text `citebot ask` prints."""
+    return answer_text(answer)

@@ -12,11 +12,15 @@ if TYPE_CHECKING:
     from index.engine import Engine
 
 PROMPT = "question> "
-WELCOME = "Ask a question about the articles (an empty line or Ctrl-D quits)."
+WELCOME = "Ask a question about the articles (quit, an empty line or Ctrl-D ends)."
+QUIT_WORDS = frozenset({"quit", "exit", ":q"})
 
 
 def chat(engine: Engine, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Answer questions read line by line until EOF, an empty line or Ctrl-C; returns 0."""
+    """Answer questions read line by line until EOF, `quit`, an empty line or Ctrl-C; returns 0.
+
+    At a terminal the loop ends on a fresh line, so the shell's prompt is not left on ours.
+    """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
@@ -30,9 +34,13 @@ def chat(engine: Engine, stdin: TextIO | None = None, stdout: TextIO | None = No
         except KeyboardInterrupt:
             print(file=stdout)
             return 0
-        if not line or (interactive and not line.strip()):
+        if not line:
+            if interactive:
+                print(file=stdout)  # Ctrl-D leaves the cursor after our prompt
             return 0
         question = line.strip()
+        if (interactive and not question) or question.casefold() in QUIT_WORDS:
+            return 0
         if not question:
             continue
         try:

@@ -81,31 +81,109 @@ class AnswerConfig:
     abstain: AbstainRule = field(default_factory=AbstainRule)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> AnswerConfig:
-        """Defaults overridden by CITEBOT_ANSWER_*, CITEBOT_QUOTE_* and CITEBOT_ABSTAIN_*."""
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        tables: Mapping[str, Any] | None = None,
+    ) -> AnswerConfig:
+        """Defaults overridden by TOML `tables`, then by environment variables.
+
+        Derived from the dataclass fields: a field of this class is CITEBOT_ANSWER_<FIELD>
+        (TOML `[answer]`); a field of a nested dataclass such as `quote` is
+        CITEBOT_QUOTE_<FIELD> (TOML `[quote]`), one level deeper CITEBOT_QUOTE_<NAME>_<FIELD>
+        (TOML `[quote.<name>]`).
+        """
         env = os.environ if environ is None else environ
-        return _override(
-            cls(),
-            env,
-            "CITEBOT_ANSWER_",
-            nested={"quote": "CITEBOT_QUOTE_", "abstain": "CITEBOT_ABSTAIN_"},
-        )
+        tables = tables or {}
+        answer = tables.get("answer", {})
+        return _override(cls(), env, "CITEBOT_ANSWER_", "answer", answer, "CITEBOT_", tables)
 
 
-def _override(obj: Any, env: Mapping[str, str], prefix: str, nested: dict[str, str]) -> Any:
+def _override(
+    obj: Any,
+    env: Mapping[str, str],
+    prefix: str,
+    where: str,
+    own: Mapping[str, Any],
+    nested_prefix: str,
+    nested_tables: Mapping[str, Any],
+) -> Any:
+    """A copy of the dataclass `obj` with every field the environment or TOML sets."""
+    if not isinstance(own, Mapping):
+        raise ConfigError(f"[{where}] in the settings file: expected a table")
+    names = {f.name for f in dataclasses.fields(obj)}
+    unknown = {k for k in own if k not in names}
+    if unknown:
+        raise ConfigError(f"[{where}] in the settings file: unknown {', '.join(sorted(unknown))}")
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(obj):
         current = getattr(obj, f.name)
-        if f.name in nested:
-            changes[f.name] = _override(current, env, nested[f.name], {})
+        if dataclasses.is_dataclass(current) and not isinstance(current, type):
+            sub_prefix = f"{nested_prefix}{f.name.upper()}_"
+            sub_where = f.name if nested_tables is not own else f"{where}.{f.name}"
+            sub_table = nested_tables.get(f.name, {})
+            changes[f.name] = _override(
+                current, env, sub_prefix, sub_where, sub_table, sub_prefix, sub_table
+            )
             continue
-        raw = env.get(prefix + f.name.upper())
-        if raw is not None:
-            try:
-                changes[f.name] = type(current)(raw)
-            except ValueError as exc:
-                raise ConfigError(f"{prefix + f.name.upper()}={raw!r}: {exc}") from exc
+        name = prefix + f.name.upper()
+        if name in env and env[name] != "":
+            raw, source = env[name], name
+        elif f.name in own:
+            raw, source = own[f.name], f"`{f.name}` in [{where}] ({name})"
+        else:
+            continue
+        try:
+            changes[f.name] = _convert(current, raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source}: expected {_expected(current)}") from None
     return dataclasses.replace(obj, **changes)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _convert(current: Any, raw: Any) -> Any:
+    """`raw` (text from the environment, or a TOML value) as the type of the default."""
+    if isinstance(current, bool):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+            return raw.strip().lower() in _TRUE
+        raise ValueError("not a boolean")
+    if isinstance(raw, bool):
+        raise TypeError("a boolean where a number or text is expected")
+    if isinstance(current, int):
+        if isinstance(raw, float) and not raw.is_integer():
+            raise ValueError("not whole")
+        return int(raw)
+    if isinstance(current, float):
+        return float(raw)
+    if isinstance(current, tuple | list):
+        items = raw.replace(",", " ").split() if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple):
+            raise TypeError("not a list")
+        kind = type(current[0]) if current else str
+        return type(current)(_convert(kind(), item) for item in items)
+    if current is None or isinstance(current, str):
+        if not isinstance(raw, str):
+            raise TypeError("not text")
+        return raw
+    return type(current)(raw)
+
+
+def _expected(current: Any) -> str:
+    if isinstance(current, bool):
+        return "true or false"
+    if isinstance(current, int):
+        return "a whole number"
+    if isinstance(current, float):
+        return "a number"
+    if isinstance(current, tuple | list):
+        return "a list"
+    return "text"
 
 
 def _absent_kind(kind: str | None, sentences: list[Sentence]) -> bool:

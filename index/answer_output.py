@@ -1,13 +1,14 @@
-"""An Answer as the `citebot ask` JSON record, or as text with numbered citations."""
+"""An Answer as the `citebot ask` JSON record (the machine contract), or as plain text."""
 
 from __future__ import annotations
 
-import textwrap
+from collections.abc import Iterable
 from typing import Any
 
 from index.types import Answer, Quote, RetrievedPassage
 
-NEAREST_SOURCES = 3
+NEAREST_SOURCES = 5  # sources listed with an abstention, in every front end
+ABSTAIN_TEXT = "The articles don't answer that."
 
 
 def quote_json(q: Quote) -> dict[str, Any]:
@@ -46,34 +47,37 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _source(title: str, path: str | None, url: str | None) -> str:
-    place = url or path or ""
-    return title + (f" — {place}" if place else "")
+def _source_line(number: int, item: Quote | RetrievedPassage) -> str:
+    where = item.url or item.path or ""
+    details = " · ".join(d for d in (where, item.published) if d)
+    return f"[{number}] {item.title}" + (f" — {details}" if details else "")
+
+
+def _numbered(items: Iterable[Quote | RetrievedPassage]) -> dict[str, tuple[int, str]]:
+    """Article id → (its number in order of first appearance, its source line)."""
+    numbers: dict[str, tuple[int, str]] = {}
+    for item in items:
+        if item.article_id not in numbers:
+            number = len(numbers) + 1
+            numbers[item.article_id] = (number, _source_line(number, item))
+    return numbers
 
 
 def answer_text(answer: Answer) -> str:
-    """Quotes with numbered citations and a sources list, or the nearest sources."""
-    lines: list[str] = []
-    if answer.answered:
-        numbers: dict[str, int] = {}
-        sources: list[str] = []
-        for q in answer.quotes:
-            if q.article_id not in numbers:
-                numbers[q.article_id] = len(numbers) + 1
-                sources.append(f"[{numbers[q.article_id]}] {_source(q.title, q.path, q.url)}")
-            body = textwrap.fill(f"“{q.text}” [{numbers[q.article_id]}]", width=100)
-            lines.append(body)
-            lines.append("")
-        lines.append("Sources:")
-        lines.extend(sources)
-    else:
-        lines.append("The articles do not seem to answer this. Nearest sources:")
-        seen: set[str] = set()
-        for p in answer.passages:
-            if p.article_id in seen:
-                continue
-            seen.add(p.article_id)
-            lines.append(f"- {_source(p.title, p.path, p.url)}")
-            if len(seen) >= NEAREST_SOURCES:
-                break
+    """An answer as plain text (`citebot ask`, `citebot chat`): quotes with [n], then sources.
+
+    An abstention says so and lists the nearest sources.
+    """
+    if not answer.answered or not answer.quotes:
+        lines = [ABSTAIN_TEXT]
+        nearest = [line for _, line in _numbered(answer.passages).values()][:NEAREST_SOURCES]
+        if nearest:
+            lines += ["", "Nearest sources:", *nearest]
+        return "\n".join(lines)
+    sources = _numbered(answer.quotes)
+    lines = []
+    for quote in answer.quotes:
+        text = " ".join(quote.text.split())
+        lines += [f'"{text}" [{sources[quote.article_id][0]}]', ""]
+    lines += ["Sources:", *(line for _, line in sources.values())]
     return "\n".join(lines)

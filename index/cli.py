@@ -2,26 +2,65 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from index.answer import AnswerConfig, Answerer
-from index.answer_output import passage_json
-from index.build import build_index, summary_line
-from index.config import default_corpus_dir, default_index_dir
-from index.embed import Embedder, default_embedder
 from index.errors import CitebotError
-from index.store import IndexStore
+from index.settings import Settings
 from index.types import BuildReport
 
-# Tests point this at a fake embedder; the product always uses the packaged model.
-embedder_factory: Callable[[], Embedder] = default_embedder
+if TYPE_CHECKING:
+    from index.embed import Embedder
+    from index.engine import Engine
+
+# Tests point this at a fake embedder; otherwise the engine makes the one the settings name.
+embedder_factory: Callable[[], Embedder] | None = None
+
+
+class SettingsSource:
+    """The settings of one `citebot` invocation, read once on first use by any command."""
+
+    def __init__(
+        self,
+        kind: type[Settings] = Settings,
+        env_file: Path | None = None,
+        toml_file: Path | None = None,
+    ) -> None:
+        self.kind = kind
+        self.env_file = env_file
+        self.toml_file = toml_file
+        self._settings: Settings | None = None
+
+    def get(self) -> Settings:
+        if self._settings is None:
+            self._settings = self.kind.load(env_file=self.env_file, toml_file=self.toml_file)
+        return self._settings
+
+
+def current_settings() -> Settings:
+    """The settings the `citebot` group loaded, or loaded here when run on their own."""
+    return click.get_current_context().ensure_object(SettingsSource).get()
+
+
+def make_engine(settings: Settings) -> Engine:
+    """The engine every command uses; the model loads only when something is embedded."""
+    from index.engine import Engine
+
+    return Engine(
+        settings.index_dir,
+        settings.corpus_dir,
+        embedder=embedder_factory() if embedder_factory is not None else None,
+        embedder_name=settings.embedder,
+        config=settings.answer,
+        max_article_bytes=settings.max_article_bytes,
+    )
 
 
 @contextmanager
@@ -34,14 +73,38 @@ def user_errors() -> Iterator[None]:
         sys.exit(1)
 
 
+@contextmanager
+def engine_from_settings(**folders: Path | None) -> Iterator[Engine]:
+    """The engine over the settings' folders (`--index`, `--corpus` win), closed at the end."""
+    with user_errors():
+        settings = current_settings()
+        given: dict[str, Any] = {k: v for k, v in folders.items() if v is not None}
+        engine = make_engine(dataclasses.replace(settings, **given))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
 def _index_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--index",
         "index_dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Index folder [default: $CITEBOT_INDEX_DIR or .citebot/index].",
+        help="Index folder [default: the index_dir setting, .citebot/index].",
     )(function)
+
+
+ASK_EPILOG = """\b
+Without QUESTION, each line of stdin is a question (UTF-8); a line that cannot be decoded
+is reported as an error (a JSON record with "error", or a line on stderr) and the rest are
+answered. The exit code is 1 if any question was rejected.
+
+\b
+A question that starts with "-" goes after "--", which ends the options:
+  citebot ask -- "-40 degrees: where was that measured?"
+"""
 
 
 @click.group("index")
@@ -55,7 +118,7 @@ def index_group() -> None:
     "corpus_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder of articles [default: $CITEBOT_CORPUS_DIR or corpus/].",
+    help="Folder of articles [default: the corpus_dir setting, corpus/].",
 )
 @_index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
@@ -64,13 +127,8 @@ def build_command(
     corpus_dir: Path | None, index_dir: Path | None, as_json: bool, rebuild: bool
 ) -> None:
     """Index the corpus, re-embedding only the articles that changed."""
-    with user_errors():
-        report = build_index(
-            corpus_dir or default_corpus_dir(),
-            index_dir or default_index_dir(),
-            embedder_factory(),
-            rebuild=rebuild,
-        )
+    with engine_from_settings(index_dir=index_dir, corpus_dir=corpus_dir) as engine, user_errors():
+        report = engine.reindex(rebuild=rebuild)
     print_build_report(report, as_json)
 
 
@@ -81,6 +139,8 @@ def print_build_report(report: BuildReport, as_json: bool) -> None:
         return
     for failure in report.failures:
         click.echo(f"skipped {failure.path}: {failure.reason}", err=True)
+    from index.build import summary_line
+
     click.echo(summary_line(report))
 
 
@@ -97,29 +157,15 @@ def _human_size(size: int) -> str:
 @_index_option
 def stats_command(index_dir: Path | None) -> None:
     """Print the index's articles, passages, model, build time and size on disk."""
-    embedder = embedder_factory()
-    with (
-        user_errors(),
-        IndexStore.open(
-            index_dir or default_index_dir(), embedder.name, embedder.dimension
-        ) as store,
-    ):
-        counts = store.manifest.get("counts", {})
-        click.echo(f"articles:  {store.article_count()}")
-        click.echo(f"passages:  {store.passage_count()}")
-        click.echo(f"sentences: {counts.get('sentences', '?')}")
-        click.echo(f"model:     {store.manifest['model']} ({store.manifest['dimension']} dims)")
-        click.echo(f"built:     {store.manifest.get('built_at', '?')}")
-        click.echo(f"version:   {store.version}")
-        click.echo(f"size:      {_human_size(store.size_bytes())}")
-
-
-def search_results(
-    store: IndexStore, embedder: Embedder, query: str, k: int
-) -> list[dict[str, Any]]:
-    """The k best passages by hybrid retrieval, as the JSON records `search` prints."""
-    answerer = Answerer(store, embedder, AnswerConfig.from_env())
-    return [passage_json(p) for p in answerer.search(query, k)]
+    with engine_from_settings(index_dir=index_dir) as engine, user_errors():
+        stats = engine.stats()
+    click.echo(f"articles:  {stats.articles}")
+    click.echo(f"passages:  {stats.passages}")
+    click.echo(f"sentences: {stats.sentences}")
+    click.echo(f"model:     {stats.model} ({stats.dimension} dims)")
+    click.echo(f"built:     {stats.built_at}")
+    click.echo(f"version:   {stats.version}")
+    click.echo(f"size:      {_human_size(stats.size_bytes)}")
 
 
 def print_search_results(query: str, results: list[dict[str, Any]], as_json: bool) -> None:
@@ -142,18 +188,14 @@ def print_search_results(query: str, results: list[dict[str, Any]], as_json: boo
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def search_command(query: str, index_dir: Path | None, k: int, as_json: bool) -> None:
     """Print the passages closest to QUERY."""
-    embedder = embedder_factory()
-    with (
-        user_errors(),
-        IndexStore.open(
-            index_dir or default_index_dir(), embedder.name, embedder.dimension
-        ) as store,
-    ):
-        results = search_results(store, embedder, query, k)
+    from index.answer_output import passage_json
+
+    with engine_from_settings(index_dir=index_dir) as engine, user_errors():
+        results = [passage_json(p) for p in engine.search(query, k)]
     print_search_results(query, results, as_json)
 
 
-@click.command("ask")
+@click.command("ask", epilog=ASK_EPILOG)
 @click.argument("question", required=False)
 @_index_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question.")
@@ -161,8 +203,9 @@ def ask_command(question: str | None, index_dir: Path | None, as_json: bool) -> 
     """Answer QUESTION with quotes from the articles; without it, one question per stdin line."""
     from index.ask_cli import run_ask
 
-    with user_errors():
-        code = run_ask(question, index_dir or default_index_dir(), embedder_factory(), as_json)
+    with engine_from_settings(index_dir=index_dir) as engine, user_errors():
+        engine.load()
+        code = run_ask(engine, question, as_json)
     sys.exit(code)
 
 
@@ -184,14 +227,11 @@ def eval_command(data: Path, holdout: int | None, as_json: bool, folds: bool) ->
     """Measure answers on a SQuAD-format DATA file (indexed in a temporary folder)."""
     from index.evaluate import evaluate, format_report
 
-    if folds:
-        from index.calibrate import eval_folds
+    with engine_from_settings() as engine, user_errors():
+        if folds:
+            from index.calibrate import eval_folds
 
-        with user_errors():
-            click.echo(eval_folds(data, embedder_factory(), AnswerConfig.from_env(), as_json))
-        return
-    with user_errors():
-        figures = evaluate(
-            data, embedder_factory(), holdout=holdout, config=AnswerConfig.from_env()
-        )
+            click.echo(eval_folds(data, engine.embedder, engine.config, as_json))
+            return
+        figures = evaluate(data, engine.embedder, holdout=holdout, config=engine.config)
     click.echo(json.dumps(figures) if as_json else format_report(figures))

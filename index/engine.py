@@ -3,25 +3,68 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from index.answer import AnswerConfig, Answerer
 from index.build import build_index
-from index.embed import Embedder, default_embedder
-from index.errors import BadArticleError, IndexNotBuiltError, ReindexInProgressError
+from index.embed import Embedder
+from index.errors import (
+    BadArticleError,
+    ConfigError,
+    IndexCorruptError,
+    IndexNotBuiltError,
+    ReindexInProgressError,
+)
 from index.readers import MAX_ARTICLE_BYTES, SUPPORTED_SUFFIXES, safe_article_name
-from index.store import IndexStore
-from index.types import Answer, Article, ArticleInfo, BuildReport, ProgressCallback
+from index.store import META, REBUILD_HINT, VERSIONS, IndexStore, load_manifest, read_current
+from index.types import (
+    Answer,
+    Article,
+    ArticleInfo,
+    BuildReport,
+    ProgressCallback,
+    RetrievedPassage,
+)
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What `citebot index stats` shows: read from the manifest and SQLite, no model needed."""
+
+    version: str
+    articles: int
+    passages: int
+    sentences: int
+    model: str
+    dimension: int
+    built_at: str
+    size_bytes: int
+
+
+class _Lease:
+    """One open Answerer and the number of callers using it; closed after its last lease."""
+
+    __slots__ = ("answerer", "leases", "retired")
+
+    def __init__(self, answerer: Answerer) -> None:
+        self.answerer = answerer
+        self.leases = 0
+        self.retired = False
 
 
 class Engine:
     """Answers questions from the current index; rebuilds it and swaps it in without a restart.
 
-    `ask` may be called from many threads while `reindex` runs in another: questions are
-    answered from the old index until the new one is complete, then from the new one.
+    `ask` may be called from many threads while `reindex` runs in another: each call holds a
+    lease on the index it started with and is answered wholly from it; a replaced index is
+    closed only when its last call returns.
     """
 
     def __init__(
@@ -31,60 +74,108 @@ class Engine:
         *,
         embedder: Embedder | None = None,
         config: AnswerConfig | None = None,
+        embedder_name: str | None = None,
+        max_article_bytes: int = MAX_ARTICLE_BYTES,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.corpus_dir = Path(corpus_dir)
         self._embedder = embedder
+        self._embedder_name = embedder_name
         self.config = config or AnswerConfig.from_env()
-        self._answerer: Answerer | None = None
-        self._swap_lock = threading.Lock()
+        self.max_article_bytes = max_article_bytes
+        self._live: _Lease | None = None
+        self._lock = threading.Lock()  # guards _live and every lease count
+        self._load_lock = threading.Lock()  # one index load at a time
+        self._embedder_lock = threading.Lock()
         self._reindex_lock = threading.Lock()
-        self.max_article_bytes = MAX_ARTICLE_BYTES
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = default_embedder()
-        return self._embedder
+        """The embedder, created on first use (loading a model takes a moment)."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = make_embedder(self._embedder_name)
+            return self._embedder
 
     def load(self) -> None:
         """Open the current index; raises IndexNotBuiltError or IndexMismatchError."""
-        self._swap(self._open_answerer())
+        with self._load_lock:
+            self._publish(self._open_answerer())
 
     def _open_answerer(self) -> Answerer:
-        store = IndexStore.open(self.index_dir, self.embedder.name, self.embedder.dimension)
-        return Answerer(store, self.embedder, self.config)
+        if read_current(self.index_dir) is None:  # say so before loading a model
+            raise IndexNotBuiltError(
+                f"no index in {self.index_dir}: build it with `citebot index build`"
+            )
+        embedder = self.embedder
+        store = IndexStore.open(self.index_dir, embedder.name, embedder.dimension)
+        try:
+            return Answerer(store, embedder, self.config)
+        except BaseException:
+            store.close()
+            raise
 
-    def _swap(self, answerer: Answerer) -> None:
-        with self._swap_lock:
-            old, self._answerer = self._answerer, answerer
-        if old is not None:
-            old.close()
+    def _publish(self, answerer: Answerer) -> None:
+        """Make `answerer` the one new calls use; the old one closes after its last lease."""
+        with self._lock:
+            old, self._live = self._live, _Lease(answerer)
+            if old is not None:
+                old.retired = True
+            close_now = old is not None and old.leases == 0
+        if close_now and old is not None:
+            old.answerer.close()
+
+    def _acquire(self) -> _Lease:
+        while True:
+            with self._lock:
+                live = self._live
+                if live is not None:
+                    live.leases += 1
+                    return live
+            with self._load_lock:
+                if self._live is None:
+                    self._publish(self._open_answerer())
+
+    def _release(self, lease: _Lease) -> None:
+        with self._lock:
+            lease.leases -= 1
+            close_now = lease.retired and lease.leases == 0
+        if close_now:
+            lease.answerer.close()
+
+    @contextmanager
+    def leased(self) -> Iterator[Answerer]:
+        """The current Answerer, kept open until the block ends even if a reindex swaps it."""
+        lease = self._acquire()
+        try:
+            yield lease.answerer
+        finally:
+            self._release(lease)
 
     @property
-    def answerer(self) -> Answerer:
-        answerer = self._answerer
-        if answerer is None:
-            self.load()
-            answerer = self._answerer
-        if answerer is None:  # pragma: no cover - load() either sets it or raises
-            raise IndexNotBuiltError(f"no index in {self.index_dir}")
-        return answerer
-
-    @property
-    def store(self) -> IndexStore:
-        return self.answerer.store
+    def version(self) -> str | None:
+        """The name of the index version new questions are answered from (None before load)."""
+        live = self._live
+        return live.answerer.store.version if live is not None else None
 
     def ask(self, question: str, *, context: str | None = None) -> Answer:
         """Answer with verbatim quotes, or abstain; `context` is an earlier question."""
-        return self.answerer.ask(question, context=context)
+        with self.leased() as answerer:
+            return answerer.ask(question, context=context)
+
+    def search(self, query: str, k: int) -> list[RetrievedPassage]:
+        """The k best passages for a query, without quoting."""
+        with self.leased() as answerer:
+            return answerer.search(query, k)
 
     def article(self, article_id: str) -> Article | None:
-        return self.store.article(article_id)
+        with self.leased() as answerer:
+            return answerer.store.article(article_id)
 
     def articles(self, search: str | None = None) -> list[ArticleInfo]:
         """Every article, by title; with `search`, those whose title or path contain it."""
-        infos = self.store.articles()
+        with self.leased() as answerer:
+            infos = answerer.store.articles()
         if search:
             needle = search.casefold().strip()
             infos = [
@@ -94,20 +185,34 @@ class Engine:
             ]
         return sorted(infos, key=lambda a: a.title.casefold())
 
+    def stats(self) -> IndexStats:
+        """Counts and build facts of the live version, without loading the model."""
+        return read_stats(self.index_dir)
+
     @property
     def reindexing(self) -> bool:
         return self._reindex_lock.locked()
 
-    def reindex(self, progress: ProgressCallback | None = None) -> BuildReport:
+    def reindex(
+        self, progress: ProgressCallback | None = None, *, rebuild: bool = False
+    ) -> BuildReport:
         """Rebuild incrementally, then swap the new index in; one rebuild at a time.
 
-        On failure the previous index keeps serving and the error propagates.
+        On failure the previous index keeps serving and the error propagates. When the build
+        wrote no new version, the open index keeps serving and nothing is swapped. `rebuild`
+        re-embeds every article.
         """
         if not self._reindex_lock.acquire(blocking=False):
             raise ReindexInProgressError("a reindex is already running")
         try:
-            report = build_index(self.corpus_dir, self.index_dir, self.embedder, progress=progress)
-            self._swap(self._open_answerer())
+            report = build_index(
+                self.corpus_dir, self.index_dir, self.embedder, progress=progress, rebuild=rebuild
+            )
+            with self._load_lock:
+                # Nothing open yet: the first question opens the new index (`index build`
+                # never pays for opening it).
+                if self.version is not None and self.version != read_current(self.index_dir):
+                    self._publish(self._open_answerer())
             return report
         finally:
             self._reindex_lock.release()
@@ -145,7 +250,62 @@ class Engine:
         return target
 
     def close(self) -> None:
-        with self._swap_lock:
-            old, self._answerer = self._answerer, None
-        if old is not None:
-            old.close()
+        """Stop serving; the open index closes once the calls still using it return."""
+        with self._load_lock:
+            with self._lock:
+                old, self._live = self._live, None
+                if old is not None:
+                    old.retired = True
+                close_now = old is not None and old.leases == 0
+            if close_now and old is not None:
+                old.answerer.close()
+
+
+def make_embedder(name: str | None) -> Embedder:
+    """The embedder a setting names (None: the packaged default).
+
+    The error never repeats the value given: a secret pasted into the wrong setting stays out
+    of logs and terminals.
+    """
+    from index import embed
+
+    try:
+        return embed.make_embedder(name)
+    except (KeyError, ValueError, ConfigError):
+        names = ", ".join(embed.embedder_names())
+        raise ConfigError(f"CITEBOT_EMBEDDER: expected one of {names}") from None
+
+
+def read_stats(index_dir: Path) -> IndexStats:
+    """The live version's manifest facts and SQLite row counts; never opens vectors or a model."""
+    version = read_current(index_dir)
+    if version is None:
+        raise IndexNotBuiltError(f"no index in {index_dir}: build it with `citebot index build`")
+    path = Path(index_dir) / VERSIONS / version
+    manifest = load_manifest(path)
+    uri = path.joinpath(META).resolve().as_uri() + "?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True)
+        try:
+            articles, passages, sentences = (
+                int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+                for table in ("articles", "passages", "sentences")
+            )
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+    try:
+        dimension = int(manifest["dimension"])
+    except (TypeError, ValueError):
+        raise IndexCorruptError(f"index {path} has an invalid manifest; {REBUILD_HINT}") from None
+    return IndexStats(
+        version=version,
+        articles=articles,
+        passages=passages,
+        sentences=sentences,
+        model=str(manifest["model"]),
+        dimension=dimension,
+        built_at=str(manifest.get("built_at", "?")),
+        size_bytes=sum(f.stat().st_size for f in path.iterdir() if f.is_file()),
+    )

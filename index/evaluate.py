@@ -349,10 +349,11 @@ def _evidence_record(
     fold: int,
     texts: dict[str, str],
 ) -> Record:
-    answerer = engine.answerer
     try:
-        started = time.perf_counter()
-        ev = answerer.gather(question)
+        with engine.leased() as answerer:
+            started = time.perf_counter()
+            ev = answerer.gather(question)
+            answer = answerer.decide(question, ev, started)
     except QuestionError:
         empty = np.zeros((0, len(SENTENCE_FEATURES)))
         none = np.zeros(0, bool)
@@ -360,7 +361,6 @@ def _evidence_record(
             set_name, question, tuple(answers), article, fold, empty, none, none, None, False,
             None, [],
         )  # fmt: skip
-    answer = answerer.decide(question, ev, started)
     holds = np.array([contains_answer(s.text, answers) for s in ev.sentences], dtype=bool)
     quote_holds = np.zeros(len(ev.sentences), dtype=bool)
     for i, s in enumerate(ev.sentences):

@@ -10,6 +10,7 @@ places, so one long article cannot crowd out the rest.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 
@@ -17,6 +18,11 @@ import numpy as np
 
 from index.store import IndexStore
 from index.types import Passage
+
+log = logging.getLogger(__name__)
+
+# The messages SQLite gives for a MATCH expression it cannot parse.
+_FTS_SYNTAX_ERRORS = ("fts5: syntax error", "unterminated string", "unknown special query")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,12 @@ def cap_per_article(ranked: list[Candidate], per_article: int, window: int) -> l
     return head + deferred
 
 
+def is_fts_syntax_error(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused a full-text query for its syntax, not for the database's state."""
+    message = str(exc)
+    return message.startswith(_FTS_SYNTAX_ERRORS)
+
+
 def retrieve(
     store: IndexStore,
     vector: np.ndarray,
@@ -102,7 +114,12 @@ def retrieve(
     dense_hits = store.dense_search(vector, depth)
     try:
         lexical_hits = store.lexical_search(match, depth) if match else []
-    except sqlite3.Error:  # a malformed expression must never stop an answer
+    except sqlite3.OperationalError as exc:
+        # A malformed FTS5 expression must never stop an answer; anything else (a closed or
+        # damaged database) is a real failure and propagates.
+        if not is_fts_syntax_error(exc):
+            raise
+        log.warning("full-text search skipped, malformed query %r: %s", match, exc)
         lexical_hits = []
     lexical = dict(lexical_hits)
     ids = list(dict.fromkeys([pid for pid, _ in dense_hits] + [pid for pid, _ in lexical_hits]))

@@ -1,6 +1,8 @@
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,7 +10,7 @@ from click.testing import CliRunner
 
 import index.cli
 from index.cli import index_group
-from tests.conftest import TEST_DATA
+from tests.conftest import ROOT, TEST_DATA
 from tests.fakes import HashEmbedder
 
 BUILD_KEYS = {
@@ -139,5 +141,28 @@ def test_a_mismatched_index_says_to_rebuild(
     run("build", "--corpus", str(corpus), "--index", str(idx))
     other = HashEmbedder(dimension=16, name="test/other")
     monkeypatch.setattr(index.cli, "embedder_factory", lambda: other)
-    code, _, err = run("stats", "--index", str(idx))
+    code, _, err = run("search", "bridge", "--index", str(idx))
     assert code == 1 and "citebot index build --rebuild" in err
+    code, out, _ = run("stats", "--index", str(idx))
+    assert code == 0 and "test/hash-embedder" in out, "stats reads the manifest, not the model"
+
+
+def test_stats_loads_no_model(dirs: tuple[Path, Path]) -> None:
+    corpus, idx = dirs
+    run("build", "--corpus", str(corpus), "--index", str(idx))
+    script = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        f"    main(['index', 'stats', '--index', {str(idx)!r}])\n"
+        "except SystemExit as stop:\n"
+        "    assert not stop.code, stop.code\n"
+        "heavy = ('torch', 'sentence_transformers')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "articles:  7" in done.stdout
+    assert "LOADED []" in done.stdout

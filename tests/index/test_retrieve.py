@@ -1,3 +1,6 @@
+import sqlite3
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -75,3 +78,27 @@ def test_retrieve_lists_each_candidate_once(hash_store: IndexStore) -> None:
     result = retrieve(hash_store, vector, fts_match(["ferry", "library", "lighthouse"]))
     ids = [c.passage.id for c in result.candidates]
     assert len(ids) == len(set(ids)) == hash_store.passage_count()
+
+
+def test_a_malformed_match_expression_is_logged_and_dense_results_still_come(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    embedder = HashEmbedder()
+    store = IndexStore.open(build_test_index(tmp_path, embedder), embedder.name, embedder.dimension)
+    vector = embedder.embed(["lighthouse keeper"])[0]
+    with store, caplog.at_level("WARNING", logger="index.retrieve"):
+        result = retrieve(store, vector, 'lighthouse AND "unterminated')
+    assert result.candidates and result.lexical_ids == []
+    assert "malformed query" in caplog.text
+
+
+def test_a_damaged_full_text_index_is_not_hidden_as_an_empty_search(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    index_dir = build_test_index(tmp_path, embedder)
+    (version,) = (index_dir / "versions").iterdir()
+    with sqlite3.connect(version / "meta.sqlite") as db:
+        db.execute("UPDATE passages_fts_data SET block = randomblob(length(block)) WHERE id > 10")
+    store = IndexStore.open(index_dir, embedder.name, embedder.dimension)
+    vector = embedder.embed(["lighthouse keeper"])[0]
+    with store, pytest.raises(sqlite3.DatabaseError, match="malformed"):
+        retrieve(store, vector, fts_match(["lighthouse"]))
