@@ -15,6 +15,7 @@ import numpy as np
 
 from index.abstain import AbstainRule, Signals, agreement
 from index.answer_types import MONEY, NUMBER, holds_type, question_names, question_type
+from index.backend import Store
 from index.embed import Embedder
 from index.errors import ConfigError
 from index.question import (
@@ -28,7 +29,6 @@ from index.question import (
 )
 from index.quotes import QuoteWeights, Sentence, Span, idf, score_sentences, select_quotes
 from index.retrieve import Candidate, Retrieval, retrieve
-from index.store import IndexStore
 from index.types import Answer, ArticleInfo, Quote, RetrievedPassage
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class Answerer:
     """Answers questions from one open index; safe to call from several threads."""
 
     def __init__(
-        self, store: IndexStore, embedder: Embedder, config: AnswerConfig | None = None
+        self, store: Store, embedder: Embedder, config: AnswerConfig | None = None
     ) -> None:
         self.store = store
         self.embedder = embedder

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from index.answer import AnswerConfig, Answerer
+from index.backend import Store
 from index.build import build_index
 from index.embed import Embedder, default_embedder
 from index.errors import BadArticleError, IndexNotBuiltError, ReindexInProgressError
@@ -71,7 +72,7 @@ class Engine:
         return answerer
 
     @property
-    def store(self) -> IndexStore:
+    def store(self) -> Store:
         return self.answerer.store
 
     def ask(self, question: str, *, context: str | None = None) -> Answer:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.store import IndexStore
+from index.backend import Store
 from index.types import Passage
 
 
@@ -89,7 +89,7 @@ def cap_per_article(ranked: list[Candidate], per_article: int, window: int) -> l
 
 
 def retrieve(
-    store: IndexStore,
+    store: Store,
     vector: np.ndarray,
     match: str,
     *,

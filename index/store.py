@@ -1,43 +1,54 @@
-"""The on-disk index: versioned folders of SQLite metadata, FAISS vectors and a manifest.
+"""The local index backend: one SQLite database updated in place, immutable vector files, and
+a manifest per version.
 
 Layout of `index_dir`:
-    CURRENT                    the name of the live version (replaced atomically)
+    CURRENT                    the live version's name (written atomically after each switch)
     build.lock                 held by the one running build
-    versions/<version>/        manifest.json, meta.sqlite, passages.faiss,
-                               passage_vectors.npy, sentence_vectors.npy
-A version folder never changes once CURRENT names it; a build writes a new one beside it.
+    data/                      db-<v>.sqlite (articles, passages, sentences, FTS5; WAL mode),
+                               p-<v>.ids.npy / p-<v>.vec.npy (passage vectors, float32),
+                               s-<v>.ids.npy / s-<v>.vec.npy (sentence vectors, float16),
+                               ann-<v>.faiss, delta-<v>.npy, tomb-<v>.npy (dense index)
+    versions/<version>/        manifest.json (lists every data file the version uses) and
+                               meta.sqlite, a link to its database
+
+Files in data/ never change once written, except the database. A full build writes a new
+database and switches CURRENT to it. An incremental build writes the new rows' vectors and
+its manifest first, then applies every row change in one SQLite transaction that also names
+the new version in the database's `state` table: that commit is the switch, so a kill before
+it leaves the previous version serving and a kill after it leaves the new one complete.
+Each open store holds one read transaction for its whole life, so it keeps seeing its own
+version (WAL snapshots) while newer ones are committed and old rows deleted beside it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 
+from index import ann
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotBuiltError
 from index.types import Article, ArticleInfo, Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 VERSIONS = "versions"
+DATA = "data"
 PARTIAL_SUFFIX = ".partial"
 MANIFEST = "manifest.json"
 META = "meta.sqlite"
-FAISS = "passages.faiss"
-PASSAGE_VECTORS = "passage_vectors.npy"
-SENTENCE_VECTORS = "sentence_vectors.npy"
+SENTENCE_DTYPE = np.float16  # halves the largest file; cosines move by < 1e-3
 REBUILD_HINT = "rebuild it with `citebot index build --rebuild`"
 
 SCHEMA = """
+CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, path TEXT, title TEXT NOT NULL, url TEXT, published TEXT,
     author TEXT, source TEXT, text TEXT NOT NULL, content_hash TEXT NOT NULL
@@ -59,23 +70,44 @@ CREATE VIRTUAL TABLE passages_vocab USING fts5vocab(passages_fts, 'row');
 """
 
 
-@dataclass(frozen=True, slots=True)
-class SpanRow:
-    """A passage or sentence to write: its article, position and offsets."""
-
-    article_id: str
-    ordinal: int
-    start: int
-    end: int
-
-
-def read_current(index_dir: Path) -> str | None:
-    """The live version's name, or None when no index was ever completed."""
+def _read_current_file(index_dir: Path) -> str | None:
     try:
         name = (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
     return name or None
+
+
+def _database_version(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    db = sqlite3.connect(path)
+    try:
+        row = db.execute("SELECT value FROM state WHERE key = 'version'").fetchone()
+    finally:
+        db.close()
+    return str(row[0]) if row else None
+
+
+def read_current(index_dir: Path) -> str | None:
+    """The live version's name, or None when no index was ever completed.
+
+    CURRENT names the version; when an incremental build committed a newer version to the
+    same database but was stopped before rewriting CURRENT, the database's version is live.
+    """
+    index_dir = Path(index_dir)
+    named = _read_current_file(index_dir)
+    if named is None:
+        return None
+    try:
+        manifest = load_manifest(index_dir / VERSIONS / named)
+        database = index_dir / str(manifest["database"])
+        live = _database_version(database)
+    except (IndexCorruptError, KeyError, sqlite3.Error):
+        return named
+    if live and live != named and (index_dir / VERSIONS / live / MANIFEST).is_file():
+        return live
+    return named
 
 
 def _fsync_dir(path: Path) -> None:
@@ -104,40 +136,83 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-class IndexStore:
-    """A read-only view of one complete index version; safe for many threads at once."""
+def _unreadable(path: Path, exc: BaseException) -> IndexCorruptError:
+    return IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}")
 
-    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
-        self.path = path
+
+def _snapshot(database: Path) -> tuple[sqlite3.Connection, str]:
+    """A connection holding a read transaction on the database, and the version it sees."""
+    if not database.is_file():
+        raise IndexCorruptError(f"index database {database} is missing; {REBUILD_HINT}")
+    try:
+        db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _unreadable(database, exc) from exc
+    try:
+        db.execute("PRAGMA query_only = 1")
+        db.execute("BEGIN")
+        row = db.execute("SELECT value FROM state WHERE key = 'version'").fetchone()
+        if row is None:
+            raise sqlite3.DatabaseError("no version recorded")
+    except sqlite3.Error as exc:
+        db.close()
+        raise _unreadable(database, exc) from exc
+    return db, str(row[0])
+
+
+class IndexStore:
+    """A read-only view of one index version; safe for many threads at once."""
+
+    def __init__(
+        self, index_dir: Path, version: str, manifest: dict[str, Any], db: sqlite3.Connection
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.version = version
+        self.path = self.index_dir / VERSIONS / version
         self.manifest = manifest
-        self.version = path.name
-        uri = path.joinpath(META).resolve().as_uri() + "?mode=ro"
-        try:
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
-        try:
-            self._db.execute("SELECT count(*) FROM articles").fetchone()
-            self._faiss = faiss.read_index(str(path / FAISS))
-            self._passage_vectors = np.load(path / PASSAGE_VECTORS, mmap_mode="r")
-            self._sentence_vectors = np.load(path / SENTENCE_VECTORS, mmap_mode="r")
-        except (sqlite3.Error, OSError, RuntimeError, ValueError) as exc:
-            self._db.close()
-            raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+        self._db = db
         self._lock = threading.Lock()
+        dim = int(manifest["dimension"])
+        files = manifest.get("files", {})
+        try:
+            self.passage_table = ann.VectorTable(self._segments(files["passage_segments"]), dim)
+            self.sentence_table = ann.VectorTable(self._segments(files["sentence_segments"]), dim)
+            dense = manifest["ann"]
+            base = faiss.read_index(str(self.index_dir / files["ann"]))
+            self.dense = ann.DenseIndex(
+                base,
+                dense,
+                self.passage_table,
+                self._ids(files.get("delta")),
+                self._ids(files.get("tombstones")),
+            )
+        except (KeyError, TypeError, OSError, RuntimeError, ValueError, EOFError) as exc:
+            self._db.close()
+            raise _unreadable(self.path, exc) from exc
         self._check_counts()
+
+    def _segments(self, pairs: list[list[str]]) -> list[tuple[Path, Path]]:
+        return [(self.index_dir / ids, self.index_dir / vecs) for ids, vecs in pairs]
+
+    def _ids(self, rel: str | None) -> np.ndarray:
+        if not rel:
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(np.load(self.index_dir / rel), dtype=np.int64)
 
     def _check_counts(self) -> None:
         counts = self.manifest.get("counts", {})
-        passages, sentences = self._count("passages"), self._count("sentences")
-        dim = int(self.manifest["dimension"])
+        try:
+            passages, sentences = self._count("passages"), self._count("sentences")
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _unreadable(self.path, exc) from exc
         problems = []
-        if counts.get("passages") != passages or self._faiss.ntotal != passages:
+        if counts.get("passages") != passages or self.dense.ntotal != passages:
             problems.append("passage counts differ")
-        if self._passage_vectors.shape != (passages, dim):
-            problems.append("passage vectors do not match the passages")
-        if self._sentence_vectors.shape != (sentences, dim):
-            problems.append("sentence vectors do not match the sentences")
+        if counts.get("sentences") != sentences:
+            problems.append("sentence counts differ")
+        if len(self.passage_table) < passages or len(self.sentence_table) < sentences:
+            problems.append("vectors are missing")
         if problems:
             self.close()
             raise IndexCorruptError(f"index {self.path}: {', '.join(problems)}; {REBUILD_HINT}")
@@ -146,19 +221,29 @@ class IndexStore:
     def open(cls, index_dir: Path, model_name: str, dimension: int) -> IndexStore:
         """Open the live version; raises IndexNotBuiltError, IndexMismatchError or corrupt."""
         index_dir = Path(index_dir)
-        version = read_current(index_dir)
-        if version is None:
+        named = _read_current_file(index_dir)
+        if named is None:
             raise IndexNotBuiltError(
                 f"no index in {index_dir}: build it with `citebot index build`"
             )
-        path = index_dir / VERSIONS / version
-        manifest = load_manifest(path)
+        manifest = load_manifest(index_dir / VERSIONS / named)
         check_compatible(manifest, model_name, dimension)
-        return cls(path, manifest)
+        database = index_dir / str(manifest["database"])
+        db, live = _snapshot(database)
+        if live != named:  # committed by a build stopped before it rewrote CURRENT
+            try:
+                manifest = load_manifest(index_dir / VERSIONS / live)
+                check_compatible(manifest, model_name, dimension)
+                if index_dir / str(manifest["database"]) != database:
+                    raise IndexCorruptError(f"index {index_dir}: versions disagree; {REBUILD_HINT}")
+            except BaseException:
+                db.close()
+                raise
+        return cls(index_dir, live, manifest, db)
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            self._db.close()  # ends the read transaction: the snapshot is released
 
     def __enter__(self) -> IndexStore:
         return self
@@ -166,9 +251,18 @@ class IndexStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def data_files(self) -> list[Path]:
+        """Every file this version reads (the database included)."""
+        return [self.index_dir / rel for rel in manifest_files(self.manifest)]
+
     def size_bytes(self) -> int:
         """Bytes on disk of this version's files."""
-        return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        total = 0
+        for path in self.data_files():
+            for file in (path, path.with_name(path.name + "-wal")):
+                if file.is_file():
+                    total += file.stat().st_size
+        return total
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         with self._lock:
@@ -197,10 +291,13 @@ class IndexStore:
     def article_count(self) -> int:
         return self._count("articles")
 
+    def content_hashes(self) -> dict[str, str]:
+        return dict(self._query("SELECT id, content_hash FROM articles"))
+
     # Passages
 
     def passage_count(self) -> int:
-        return int(self._faiss.ntotal)
+        return self.dense.ntotal
 
     def passages(self, ids: Sequence[int]) -> list[Passage]:
         """The passages with these ids, in the same order; unknown ids are left out."""
@@ -226,11 +323,7 @@ class IndexStore:
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(passage id, cosine) of the k passages nearest the normalised vector, best first."""
-        if k <= 0 or self._faiss.ntotal == 0:
-            return []
-        query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
-        scores, ids = self._faiss.search(query, min(k, self._faiss.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return self.dense.search(vector, k)
 
     def lexical_search(self, match: str, k: int) -> list[tuple[int, float]]:
         """(passage id, -bm25) for an FTS5 MATCH expression, best first.
@@ -279,17 +372,13 @@ class IndexStore:
 
     def sentence_vectors(self, ids: Sequence[int]) -> np.ndarray:
         """float32 rows for these sentence ids, in the same order."""
-        index = np.asarray(ids, dtype=np.int64)
-        return np.array(self._sentence_vectors[index], dtype=np.float32)
+        return self.sentence_table.get(ids)
 
     def passage_vectors(self, ids: Sequence[int]) -> np.ndarray:
-        index = np.asarray(ids, dtype=np.int64)
-        return np.array(self._passage_vectors[index], dtype=np.float32)
+        """float32 rows for these passage ids, in the same order."""
+        return self.passage_table.get(ids)
 
-    # For the builder: what an unchanged article can reuse
-
-    def content_hashes(self) -> dict[str, str]:
-        return dict(self._query("SELECT id, content_hash FROM articles"))
+    # For the builder
 
     def article_spans(self, table: str, article_id: str) -> list[tuple[int, int, int]]:
         """(id, start, end) rows of `passages` or `sentences` for one article, in order."""
@@ -300,6 +389,34 @@ class IndexStore:
             (article_id,),
         )
         return [(int(i), int(s), int(e)) for i, s, e in rows]
+
+    def row_ids(self, table: str, article_ids: Sequence[str]) -> np.ndarray:
+        """Ids of `passages` or `sentences` rows of these articles, ascending."""
+        if table not in ("passages", "sentences"):
+            raise ValueError(table)
+        found: list[int] = []
+        unique = sorted(set(article_ids))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ",".join("?" * len(part))
+            found += [
+                int(r[0])
+                for r in self._query(f"SELECT id FROM {table} WHERE article_id IN ({marks})", part)
+            ]
+        return np.array(sorted(found), dtype=np.int64)
+
+    def live_passage_ids(self) -> np.ndarray:
+        return np.array([int(r[0]) for r in self._query("SELECT id FROM passages ORDER BY id")])
+
+
+def manifest_files(manifest: dict[str, Any]) -> list[str]:
+    """Every data file a version uses, relative to the index folder, the database first."""
+    files = manifest.get("files", {})
+    out = [str(manifest["database"])]
+    for key in ("passage_segments", "sentence_segments"):
+        out += [rel for pair in files.get(key, []) for rel in pair]
+    out += [files[key] for key in ("ann", "delta", "tombstones") if files.get(key)]
+    return out
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
@@ -326,133 +443,3 @@ def check_compatible(manifest: dict[str, Any], model_name: str, dimension: int) 
             f"the index was built with {manifest['model']} ({manifest['dimension']} dimensions) "
             f"but the embedder is {model_name} ({dimension} dimensions); {REBUILD_HINT}"
         )
-
-
-class VersionWriter:
-    """Writes one new version folder, then makes it live with an atomic switch of CURRENT."""
-
-    def __init__(self, index_dir: Path, version: str) -> None:
-        self.index_dir = Path(index_dir)
-        self.version = version
-        self.final = self.index_dir / VERSIONS / version
-        self.path = self.final.with_name(version + PARTIAL_SUFFIX)
-        self.path.mkdir(parents=True)
-
-    def write(
-        self,
-        articles: Sequence[Article],
-        passages: Sequence[SpanRow],
-        sentences: Sequence[SpanRow],
-        passage_vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
-        manifest: dict[str, Any],
-    ) -> None:
-        """Write every file of the version; passage and sentence ids are their positions."""
-        texts = {a.id: a.text for a in articles}
-        titles = {a.id: a.title for a in articles}
-        db = sqlite3.connect(self.path / META)
-        try:
-            db.execute("PRAGMA journal_mode = OFF")
-            db.execute("PRAGMA synchronous = OFF")
-            db.executescript(SCHEMA)
-            db.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        a.id,
-                        a.path,
-                        a.title,
-                        a.url,
-                        a.published,
-                        a.author,
-                        a.source,
-                        a.text,
-                        a.content_hash,
-                    )
-                    for a in articles
-                ),
-            )
-            db.executemany(
-                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        i,
-                        p.article_id,
-                        p.ordinal,
-                        p.start,
-                        p.end,
-                        texts[p.article_id][p.start : p.end],
-                    )
-                    for i, p in enumerate(passages)
-                ),
-            )
-            db.executemany(
-                "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
-                ((i, s.article_id, s.ordinal, s.start, s.end) for i, s in enumerate(sentences)),
-            )
-            db.executemany(
-                "INSERT INTO passages_fts(rowid, title, text) VALUES (?, ?, ?)",
-                (
-                    (i, titles[p.article_id], texts[p.article_id][p.start : p.end])
-                    for i, p in enumerate(passages)
-                ),
-            )
-            db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
-            db.commit()
-        finally:
-            db.close()
-        dim = int(manifest["dimension"])
-        pvec = np.ascontiguousarray(passage_vectors, dtype=np.float32).reshape(-1, dim)
-        svec = np.ascontiguousarray(sentence_vectors, dtype=np.float32).reshape(-1, dim)
-        np.save(self.path / PASSAGE_VECTORS, pvec)
-        np.save(self.path / SENTENCE_VECTORS, svec)
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        if len(pvec):
-            index.add_with_ids(pvec, np.arange(len(pvec), dtype=np.int64))
-        faiss.write_index(index, str(self.path / FAISS))
-        (self.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-
-    def commit(self) -> str | None:
-        """Make the written version live; returns the version it replaced, if any."""
-        for file in self.path.iterdir():
-            _fsync_file(file)
-        _fsync_dir(self.path)
-        os.replace(self.path, self.final)
-        _fsync_dir(self.final.parent)
-        previous = read_current(self.index_dir)
-        tmp = self.index_dir / (CURRENT + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(self.version + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.index_dir / CURRENT)
-        _fsync_dir(self.index_dir)
-        return previous
-
-    def abort(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
-def clean_partial_versions(index_dir: Path) -> list[str]:
-    """Remove folders left by builds that never finished; returns their names."""
-    versions = Path(index_dir) / VERSIONS
-    removed = []
-    if versions.is_dir():
-        for child in versions.iterdir():
-            if child.name.endswith(PARTIAL_SUFFIX):
-                shutil.rmtree(child, ignore_errors=True)
-                removed.append(child.name)
-    (Path(index_dir) / (CURRENT + ".tmp")).unlink(missing_ok=True)
-    return removed
-
-
-def prune_versions(index_dir: Path, keep: Iterable[str | None]) -> list[str]:
-    """Delete every complete version folder except those in `keep`; returns their names."""
-    keep_set = {k for k in keep if k}
-    versions = Path(index_dir) / VERSIONS
-    removed = []
-    for child in versions.iterdir():
-        if child.is_dir() and child.name not in keep_set:
-            shutil.rmtree(child, ignore_errors=True)
-            removed.append(child.name)
-    return removed
