@@ -164,7 +164,7 @@ def build_base(
         _one_thread()
         return flat, {"kind": FLAT, "base_passages": len(ids)}
     rng = np.random.default_rng(seed)
-    nlist = int(min(4096, max(64, round(math.sqrt(len(ids))))))
+    nlist = int(min(4096, max(1, round(math.sqrt(len(ids))))))
     quantizer = faiss.IndexFlatIP(dimension)
     index = faiss.IndexIVFScalarQuantizer(
         quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT

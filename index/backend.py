@@ -57,6 +57,22 @@ class Store(Protocol):
     def sentence_vectors(self, ids: Sequence[int]) -> np.ndarray: ...
 
 
+class Backend(Protocol):
+    """Where an index lives: opens its live version and applies change sets to it."""
+
+    def open(self, model_name: str, dimension: int) -> Store:
+        """The live version; raises IndexNotBuiltError, IndexMismatchError or corrupt."""
+        ...
+
+    def apply(self, changes: ChangeSet, manifest: dict[str, Any], version: str) -> str:
+        """Make a new version live holding the changes, atomically; returns its name.
+
+        `manifest` carries at least format_version, model, dimension and counts.embedded.
+        Stores already open keep their view until they are closed.
+        """
+        ...
+
+
 @dataclass(slots=True)
 class ArticleRows:
     """One article to write: its record, passage and sentence spans, and their vectors."""

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +16,11 @@ import numpy as np
 
 from index.backend import ArticleRows, ChangeSet
 from index.embed import Embedder
-from index.errors import CitebotError, ReindexInProgressError
+from index.errors import CitebotError
 from index.passages import make_passages, split_sentences
 from index.readers import read_corpus
 from index.store import FORMAT_VERSION, IndexStore, library_versions, read_current
-from index.store_writer import VersionWriter, clean_partial_versions, prune_versions
+from index.store_writer import VersionWriter, build_lock, clean_partial_versions, prune_versions
 from index.types import Article, BuildProgress, BuildReport, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -67,21 +65,6 @@ def chunk_article(article: Article) -> _Chunked:
     sentences = split_sentences(article.text)
     passages = make_passages(article.text, sentences, TARGET_WORDS, OVERLAP_SENTENCES)
     return _Chunked(article, passages, sentences)
-
-
-@contextmanager
-def _build_lock(index_dir: Path) -> Iterator[None]:
-    """One build per index folder at a time, across processes; released if the process dies."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / "build.lock", "a+") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ReindexInProgressError(f"another build of {index_dir} is running") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexStore | None:
@@ -206,7 +189,7 @@ def build_index(
     report.failures, report.failed = failures, len(failures)
     if progress is not None:
         progress(BuildProgress("reading", len(articles), len(articles)))
-    with _build_lock(index_dir):
+    with build_lock(index_dir):
         clean_partial_versions(index_dir)
         previous = _open_previous(index_dir, embedder, rebuild)
         try:

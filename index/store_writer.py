@@ -5,11 +5,13 @@ See `index.store` for the layout and why a kill at any moment leaves a complete 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import numpy as np
 
 from index import ann
 from index.backend import ArticleRows, ChangeSet
+from index.errors import ReindexInProgressError
 from index.store import (
     CURRENT,
     DATA,
@@ -298,6 +301,52 @@ class VersionWriter:
         shutil.rmtree(self.path, ignore_errors=True)
         for path in self._written:
             path.unlink(missing_ok=True)
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build per index folder at a time, across processes; released if the process dies."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / "build.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ReindexInProgressError(f"another build of {index_dir} is running") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+class LocalBackend:
+    """The local store as a backend: open the live version, apply a change set to it."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+
+    def open(self, model_name: str, dimension: int) -> IndexStore:
+        return IndexStore.open(self.index_dir, model_name, dimension)
+
+    def apply(self, changes: ChangeSet, manifest: dict[str, Any], version: str) -> str:
+        """Write and switch to a new version named `version` holding the changes."""
+        with build_lock(self.index_dir):
+            clean_partial_versions(self.index_dir)
+            previous = None
+            if not changes.reset:
+                previous = self.open(str(manifest["model"]), int(manifest["dimension"]))
+            try:
+                writer = VersionWriter(self.index_dir, version, previous)
+                try:
+                    writer.write(changes, dict(manifest))
+                except BaseException:
+                    writer.abort()
+                    raise
+            finally:
+                if previous is not None:
+                    previous.close()
+            replaced = writer.commit()
+            prune_versions(self.index_dir, keep=(version, replaced))
+        return version
 
 
 def clean_partial_versions(index_dir: Path) -> list[str]:
