@@ -19,8 +19,14 @@ from index.embed import Embedder
 from index.errors import CitebotError
 from index.passages import make_passages, split_sentences
 from index.readers import read_corpus
-from index.store import FORMAT_VERSION, IndexStore, library_versions, read_current
-from index.store_writer import VersionWriter, build_lock, clean_partial_versions, prune_versions
+from index.store import CURRENT, FORMAT_VERSION, IndexStore, library_versions, read_current
+from index.store_writer import (
+    VersionWriter,
+    build_lock,
+    clean_partial_versions,
+    prune_versions,
+    write_current,
+)
 from index.types import Article, BuildProgress, BuildReport, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -199,6 +205,8 @@ def build_index(
                 report.passages = previous.passage_count()
                 report.seconds = time.perf_counter() - started
                 log.info("index %s is up to date", previous.version)
+                if (index_dir / CURRENT).read_text(encoding="utf-8").strip() != previous.version:
+                    write_current(index_dir, previous.version)  # a build stopped before it
                 prune_versions(index_dir, keep=(previous.version, previous.manifest["previous"]))
                 return report
             embed_started = time.perf_counter()

@@ -262,13 +262,7 @@ class VersionWriter:
         _fsync_dir(self.final.parent)
         if self._pending is not None:
             self._apply(self._pending)
-        tmp = self.index_dir / (CURRENT + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(self.version + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.index_dir / CURRENT)
-        _fsync_dir(self.index_dir)
+        write_current(self.index_dir, self.version)
         return previous
 
     def _apply(self, rows: _Rows) -> None:
@@ -301,6 +295,17 @@ class VersionWriter:
         shutil.rmtree(self.path, ignore_errors=True)
         for path in self._written:
             path.unlink(missing_ok=True)
+
+
+def write_current(index_dir: Path, version: str) -> None:
+    """Point CURRENT at a version, atomically."""
+    tmp = index_dir / (CURRENT + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(version + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
 
 
 @contextmanager

@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -210,3 +211,35 @@ def test_removing_every_article_empties_the_index(corpus: Path, tmp_path: Path) 
     assert (report.removed, report.articles) == (7, 0)
     with open_store(tmp_path / "idx", embedder) as store:
         assert store.passage_count() == 0
+
+
+def test_stopped_between_the_database_switch_and_current_the_new_version_serves(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder = HashEmbedder()
+    index_dir = tmp_path / "idx"
+    build_index(corpus, index_dir, embedder)
+    before = read_current(index_dir)
+    path = corpus / "rainfall.txt"
+    path.write_text(path.read_text() + "\nThe wettest month on record was November 1998.\n")
+    real_replace = os.replace
+
+    def stop_at_current(src: object, dst: object) -> None:
+        if Path(str(dst)).name == CURRENT:
+            raise KeyboardInterrupt  # as if killed just before CURRENT is rewritten
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", stop_at_current)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(corpus, index_dir, embedder)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (index_dir / CURRENT).read_text().strip() == before
+    live = read_current(index_dir)
+    assert live != before
+    with open_store(index_dir, embedder) as store:
+        assert store.version == live
+        edited = store.article("rainfall.txt")
+        assert edited is not None and "November 1998" in edited.text
+    report = build_index(corpus, index_dir, embedder)
+    assert report.embedded == 0 and report.unchanged == 7
+    assert read_current(index_dir) == live == (index_dir / CURRENT).read_text().strip()
