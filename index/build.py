@@ -78,7 +78,7 @@ def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexS
     if rebuild or read_current(index_dir) is None:
         return None
     try:
-        store = IndexStore.open(index_dir, embedder.name, embedder.dimension)
+        store = IndexStore.open(index_dir, embedder.name, embedder.dimension, load_dense=False)
     except CitebotError as exc:
         log.warning("not reusing the existing index: %s", exc)
         return None

@@ -164,7 +164,13 @@ class IndexStore:
     """A read-only view of one index version; safe for many threads at once."""
 
     def __init__(
-        self, index_dir: Path, version: str, manifest: dict[str, Any], db: sqlite3.Connection
+        self,
+        index_dir: Path,
+        version: str,
+        manifest: dict[str, Any],
+        db: sqlite3.Connection,
+        *,
+        load_dense: bool = True,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.version = version
@@ -172,24 +178,42 @@ class IndexStore:
         self.manifest = manifest
         self._db = db
         self._lock = threading.Lock()
+        self._dense: ann.DenseIndex | None = None
         dim = int(manifest["dimension"])
         files = manifest.get("files", {})
         try:
             self.passage_table = ann.VectorTable(self._segments(files["passage_segments"]), dim)
             self.sentence_table = ann.VectorTable(self._segments(files["sentence_segments"]), dim)
-            dense = manifest["ann"]
-            base = faiss.read_index(str(self.index_dir / files["ann"]))
-            self.dense = ann.DenseIndex(
-                base,
-                dense,
-                self.passage_table,
-                self._ids(files.get("delta")),
-                self._ids(files.get("tombstones")),
-            )
+            self.delta_ids = self._ids(files.get("delta"))
+            self.tombstones = self._ids(files.get("tombstones"))
+            self._live = int(manifest["ann"]["base_passages"]) - len(self.tombstones)
+            self._live += len(self.delta_ids)
+            if load_dense:
+                self._dense = self._load_dense()
         except (KeyError, TypeError, OSError, RuntimeError, ValueError, EOFError) as exc:
             self._db.close()
             raise _unreadable(self.path, exc) from exc
         self._check_counts()
+
+    def _load_dense(self) -> ann.DenseIndex:
+        base = faiss.read_index(str(self.index_dir / self.manifest["files"]["ann"]))
+        if base.ntotal != int(self.manifest["ann"]["base_passages"]):
+            raise ValueError("the dense index does not hold its passages")
+        return ann.DenseIndex(
+            base, self.manifest["ann"], self.passage_table, self.delta_ids, self.tombstones
+        )
+
+    @property
+    def dense(self) -> ann.DenseIndex:
+        """The dense index, loaded on first use when the store was opened without it."""
+        if self._dense is None:
+            with self._lock:
+                if self._dense is None:
+                    try:
+                        self._dense = self._load_dense()
+                    except (OSError, RuntimeError, ValueError) as exc:
+                        raise _unreadable(self.path, exc) from exc
+        return self._dense
 
     def _segments(self, pairs: list[list[str]]) -> list[tuple[Path, Path]]:
         return [(self.index_dir / ids, self.index_dir / vecs) for ids, vecs in pairs]
@@ -207,7 +231,7 @@ class IndexStore:
             self._db.close()
             raise _unreadable(self.path, exc) from exc
         problems = []
-        if counts.get("passages") != passages or self.dense.ntotal != passages:
+        if counts.get("passages") != passages or self._live != passages:
             problems.append("passage counts differ")
         if counts.get("sentences") != sentences:
             problems.append("sentence counts differ")
@@ -218,8 +242,13 @@ class IndexStore:
             raise IndexCorruptError(f"index {self.path}: {', '.join(problems)}; {REBUILD_HINT}")
 
     @classmethod
-    def open(cls, index_dir: Path, model_name: str, dimension: int) -> IndexStore:
-        """Open the live version; raises IndexNotBuiltError, IndexMismatchError or corrupt."""
+    def open(
+        cls, index_dir: Path, model_name: str, dimension: int, *, load_dense: bool = True
+    ) -> IndexStore:
+        """Open the live version; raises IndexNotBuiltError, IndexMismatchError or corrupt.
+
+        `load_dense=False` leaves the dense index unread until a search needs it (builds).
+        """
         index_dir = Path(index_dir)
         named = _read_current_file(index_dir)
         if named is None:
@@ -239,7 +268,7 @@ class IndexStore:
             except BaseException:
                 db.close()
                 raise
-        return cls(index_dir, live, manifest, db)
+        return cls(index_dir, live, manifest, db, load_dense=load_dense)
 
     def close(self) -> None:
         with self._lock:
@@ -297,7 +326,7 @@ class IndexStore:
     # Passages
 
     def passage_count(self) -> int:
-        return self.dense.ntotal
+        return self._live
 
     def passages(self, ids: Sequence[int]) -> list[Passage]:
         """The passages with these ids, in the same order; unknown ids are left out."""

@@ -223,9 +223,9 @@ class VersionWriter:
         if prev is not None:
             old = prev.manifest["ann"]
             removed = prev.row_ids("passages", self._removals)
-            old_delta = prev.dense.delta_ids
+            old_delta = prev.delta_ids
             delta = np.union1d(np.setdiff1d(old_delta, removed), new_p)
-            tomb = np.union1d(prev.dense.tombstones, np.setdiff1d(removed, old_delta))
+            tomb = np.union1d(prev.tombstones, np.setdiff1d(removed, old_delta))
             kind = ann.choose_kind(live, old["kind"])
             base_n = int(old["base_passages"])
             if kind == old["kind"] and not ann.needs_compaction(base_n, len(delta), len(tomb)):
@@ -338,7 +338,12 @@ class LocalBackend:
             clean_partial_versions(self.index_dir)
             previous = None
             if not changes.reset:
-                previous = self.open(str(manifest["model"]), int(manifest["dimension"]))
+                previous = IndexStore.open(
+                    self.index_dir,
+                    str(manifest["model"]),
+                    int(manifest["dimension"]),
+                    load_dense=False,
+                )
             try:
                 writer = VersionWriter(self.index_dir, version, previous)
                 try:
