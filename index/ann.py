@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ class VectorTable:
             if ids.ndim != 1 or vec_path.stat().st_size != len(ids) * dimension * dtype.itemsize:
                 raise ValueError(f"{vec_path.name} does not match {ids_path.name}")
             if len(ids):
-                vectors = np.memmap(vec_path, dtype=dtype, mode="r", shape=(len(ids), dimension))
+                mapped = np.memmap(vec_path, dtype=dtype, mode="r", shape=(len(ids), dimension))
+                vectors = np.asarray(mapped)  # a plain view: no memmap overhead per lookup
                 self._ids.append(ids.astype(np.int64, copy=False))
                 self._vectors.append(vectors)
         self.ids = np.concatenate(self._ids) if self._ids else np.zeros(0, dtype=np.int64)
@@ -122,10 +124,15 @@ class SegmentWriter:
             self._handle.close()
 
 
+_threads = threading.local()
+
+
 def _one_thread() -> None:
     # A single question must not wait for idle cores: OpenMP threads spin on a busy machine.
     # The setting belongs to the calling thread, so builds in other threads keep theirs.
-    faiss.omp_set_num_threads(1)
+    if not getattr(_threads, "single", False):
+        faiss.omp_set_num_threads(1)
+        _threads.single = True
 
 
 def exact_top(
@@ -156,6 +163,7 @@ def build_base(
 ) -> tuple[Any, dict[str, Any]]:
     """A base index over these live passage ids, and its parameters for the manifest."""
     faiss.omp_set_num_threads(os.cpu_count() or 1)
+    _threads.single = False
     ids = np.asarray(ids, dtype=np.int64)
     if kind == FLAT:
         flat = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
@@ -233,6 +241,7 @@ class DenseIndex:
         self._delta = faiss.IndexIDMap2(faiss.IndexFlatIP(table.dimension))
         if len(delta):
             self._delta.add_with_ids(table.get(delta), delta)
+        self._ntotal = int(base.ntotal) - len(self.tombstones) + len(delta)
         self._selector = (
             faiss.IDSelectorNot(faiss.IDSelectorBatch(self.tombstones))
             if len(self.tombstones)
@@ -248,7 +257,7 @@ class DenseIndex:
 
     @property
     def ntotal(self) -> int:
-        return int(self.base.ntotal) - len(self.tombstones) + len(self.delta_ids)
+        return self._ntotal
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(passage id, cosine) of the k nearest live passages, best first."""

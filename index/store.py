@@ -371,15 +371,11 @@ class IndexStore:
     def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
         """Number of passages holding each FTS term (already tokenised and stemmed); 0 if none."""
         unique = sorted(set(terms))
-        if not unique:
-            return {}
-        marks = ",".join("?" * len(unique))
-        rows = self._query(
-            f"SELECT term, doc FROM passages_vocab WHERE term IN ({marks})",
-            unique,
-        )
-        found = {term: int(doc) for term, doc in rows}
-        return {term: found.get(term, 0) for term in unique}
+        found: dict[str, int] = {}
+        for term in unique:  # one indexed lookup each; an IN list scans the vocabulary
+            rows = self._query("SELECT doc FROM passages_vocab WHERE term = ?", (term,))
+            found[term] = int(rows[0][0]) if rows else 0
+        return found
 
     # Sentences
 
