@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,13 @@ MANIFEST = "manifest.json"
 META = "meta.sqlite"
 SENTENCE_DTYPE = np.float16  # halves the largest file; cosines move by < 1e-3
 REBUILD_HINT = "rebuild it with `citebot index build --rebuild`"
+# From this many passages, lexical search leaves out words found in more than COMMON_FRACTION
+# of them: BM25 scores every passage that matches any word, and a word such as "year" matches
+# a large share of a big archive (their idf is small, so the ranking barely moves).
+LEXICAL_PRUNE_MIN = 50_000
+COMMON_FRACTION = 0.05
+_PHRASE = re.compile(r'"((?:[^"]|"")*)"')
+_OR_OF_PHRASES = re.compile(r'^"(?:[^"]|"")*"(?: OR "(?:[^"]|"")*")*$')
 
 SCHEMA = """
 CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -179,6 +187,7 @@ class IndexStore:
         self._db = db
         self._lock = threading.Lock()
         self._dense: ann.DenseIndex | None = None
+        self._stemmer: Any = None
         dim = int(manifest["dimension"])
         files = manifest.get("files", {})
         try:
@@ -273,6 +282,8 @@ class IndexStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()  # ends the read transaction: the snapshot is released
+            if self._stemmer is not None:
+                self._stemmer.close()
 
     def __enter__(self) -> IndexStore:
         return self
@@ -361,12 +372,35 @@ class IndexStore:
         """
         if k <= 0:
             return []
+        if self._live >= LEXICAL_PRUNE_MIN:
+            match = self._without_common_words(match)
         rows = self._query(
             "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts "
             "WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
             (match, k),
         )
         return [(int(i), float(s)) for i, s in rows]
+
+    def _without_common_words(self, match: str) -> str:
+        """An OR of quoted words without those in more than COMMON_FRACTION of passages
+        (the rarest word stays when every word is common); other expressions unchanged."""
+        if not _OR_OF_PHRASES.match(match):
+            return match
+        phrases = _PHRASE.findall(match)
+        if len(phrases) < 2:
+            return match
+        if self._stemmer is None:
+            from index.question import Stemmer
+
+            self._stemmer = Stemmer()
+        stems = self._stemmer.stems([p.replace('""', '"') for p in phrases])
+        freq = self.doc_freq([t for st in stems for t in st])
+        limit = COMMON_FRACTION * self._live
+        rarity = [min((freq[t] for t in st), default=0) for st in stems]
+        keep = [p for p, df in zip(phrases, rarity, strict=True) if df <= limit]
+        if not keep:
+            keep = [phrases[rarity.index(min(rarity))]]
+        return " OR ".join(f'"{p}"' for p in keep)
 
     def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
         """Number of passages holding each FTS term (already tokenised and stemmed); 0 if none."""
