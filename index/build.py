@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from index import integrity
 from index.embed import Embedder
 from index.errors import CitebotError, ReindexInProgressError
 from index.passages import make_passages, split_sentences
@@ -77,8 +78,9 @@ def chunk_article(article: Article) -> _Chunked:
 @contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """One build per index folder at a time, across processes; released if the process dies."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+    integrity.make_dirs(index_dir)
     with open(index_dir / "build.lock", "a+") as handle:
+        integrity.tighten(handle.fileno())
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -94,7 +96,7 @@ def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexS
     if rebuild or read_current(index_dir) is None:
         return None
     try:
-        store = IndexStore.open(index_dir, embedder.name, embedder.dimension)
+        store = IndexStore.open(index_dir, embedder.name, embedder.dimension, full_check=True)
     except CitebotError as exc:
         log.warning("not reusing the existing index: %s", exc)
         return None

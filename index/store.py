@@ -10,7 +10,6 @@ A version folder never changes once CURRENT names it; a build writes a new one b
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -23,6 +22,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from index import integrity
 from index.errors import IndexCorruptError, IndexMismatchError, IndexNotBuiltError
 from index.types import Article, ArticleInfo, Passage
 
@@ -70,12 +70,8 @@ class SpanRow:
 
 
 def read_current(index_dir: Path) -> str | None:
-    """The live version's name, or None when no index was ever completed."""
-    try:
-        name = (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return name or None
+    """The live version's name, or None when no index was completed (or CURRENT is damaged)."""
+    return integrity.read_current(Path(index_dir) / CURRENT, strict=False)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -115,15 +111,15 @@ class IndexStore:
         try:
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+            raise integrity.damaged(path, exc) from exc
         try:
             self._db.execute("SELECT count(*) FROM articles").fetchone()
             self._faiss = faiss.read_index(str(path / FAISS))
             self._passage_vectors = np.load(path / PASSAGE_VECTORS, mmap_mode="r")
             self._sentence_vectors = np.load(path / SENTENCE_VECTORS, mmap_mode="r")
-        except (sqlite3.Error, OSError, RuntimeError, ValueError) as exc:
+        except (sqlite3.Error, OSError, RuntimeError, ValueError, EOFError) as exc:
             self._db.close()
-            raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+            raise integrity.damaged(path, exc) from exc
         self._lock = threading.Lock()
         self._check_counts()
 
@@ -143,10 +139,16 @@ class IndexStore:
             raise IndexCorruptError(f"index {self.path}: {', '.join(problems)}; {REBUILD_HINT}")
 
     @classmethod
-    def open(cls, index_dir: Path, model_name: str, dimension: int) -> IndexStore:
-        """Open the live version; raises IndexNotBuiltError, IndexMismatchError or corrupt."""
+    def open(
+        cls, index_dir: Path, model_name: str, dimension: int, *, full_check: bool | None = None
+    ) -> IndexStore:
+        """Open the live version; raises IndexNotBuiltError, IndexMismatchError or corrupt.
+
+        Its files are checked against the manifest's checksums: sizes always, hashes when
+        `full_check` (None: when the index is small enough for that to be quick).
+        """
         index_dir = Path(index_dir)
-        version = read_current(index_dir)
+        version = integrity.read_current(index_dir / CURRENT, strict=True)
         if version is None:
             raise IndexNotBuiltError(
                 f"no index in {index_dir}: build it with `citebot index build`"
@@ -154,6 +156,7 @@ class IndexStore:
         path = index_dir / VERSIONS / version
         manifest = load_manifest(path)
         check_compatible(manifest, model_name, dimension)
+        integrity.verify_files(path, manifest, full=full_check)
         return cls(path, manifest)
 
     def close(self) -> None:
@@ -303,15 +306,8 @@ class IndexStore:
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"index version {path} has no readable manifest ({exc}); {REBUILD_HINT}"
-        ) from exc
-    if not isinstance(manifest, dict) or "model" not in manifest or "dimension" not in manifest:
-        raise IndexCorruptError(f"index version {path} has an invalid manifest; {REBUILD_HINT}")
-    return manifest
+    """The version's manifest, its checksum and field types checked."""
+    return integrity.read_manifest(path / MANIFEST)
 
 
 def check_compatible(manifest: dict[str, Any], model_name: str, dimension: int) -> None:
@@ -336,7 +332,7 @@ class VersionWriter:
         self.version = version
         self.final = self.index_dir / VERSIONS / version
         self.path = self.final.with_name(version + PARTIAL_SUFFIX)
-        self.path.mkdir(parents=True)
+        integrity.make_dirs(self.path, private=True)  # opened up by commit()
 
     def write(
         self,
@@ -410,10 +406,11 @@ class VersionWriter:
         if len(pvec):
             index.add_with_ids(pvec, np.arange(len(pvec), dtype=np.int64))
         faiss.write_index(index, str(self.path / FAISS))
-        (self.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        integrity.write_manifest(self.path / MANIFEST, manifest)  # last: it seals the others
 
     def commit(self) -> str | None:
         """Make the written version live; returns the version it replaced, if any."""
+        integrity.settle_modes(self.path)
         for file in self.path.iterdir():
             _fsync_file(file)
         _fsync_dir(self.path)
@@ -425,6 +422,7 @@ class VersionWriter:
             handle.write(self.version + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+        integrity.tighten(tmp)
         os.replace(tmp, self.index_dir / CURRENT)
         _fsync_dir(self.index_dir)
         return previous
@@ -434,16 +432,10 @@ class VersionWriter:
 
 
 def clean_partial_versions(index_dir: Path) -> list[str]:
-    """Remove folders left by builds that never finished; returns their names."""
-    versions = Path(index_dir) / VERSIONS
-    removed = []
-    if versions.is_dir():
-        for child in versions.iterdir():
-            if child.name.endswith(PARTIAL_SUFFIX):
-                shutil.rmtree(child, ignore_errors=True)
-                removed.append(child.name)
-    (Path(index_dir) / (CURRENT + ".tmp")).unlink(missing_ok=True)
-    return removed
+    """Remove what builds that never finished left, and versions no longer needed."""
+    return integrity.tidy(
+        Path(index_dir), current=CURRENT, versions=VERSIONS, partial_suffix=PARTIAL_SUFFIX
+    )
 
 
 def prune_versions(index_dir: Path, keep: Iterable[str | None]) -> list[str]:
