@@ -66,7 +66,7 @@ def _data_files(folder: Path, manifest_name: str) -> Iterator[tuple[str, Path]]:
                 yield name, path
 
 
-def _manifest_digest(manifest: dict[str, Any]) -> str:
+def manifest_digest(manifest: dict[str, Any]) -> str:
     body = {k: v for k, v in manifest.items() if k != MANIFEST_CHECKSUM}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return xxhash.xxh3_128_hexdigest(text.encode("utf-8"))
@@ -80,7 +80,7 @@ def seal(manifest: dict[str, Any], folder: Path, manifest_name: str) -> dict[str
     }
     sealed = {k: v for k, v in manifest.items() if k != MANIFEST_CHECKSUM}
     sealed[CHECKSUMS] = {"algorithm": ALGORITHM, "files": files}
-    sealed[MANIFEST_CHECKSUM] = _manifest_digest(sealed)
+    sealed[MANIFEST_CHECKSUM] = manifest_digest(sealed)
     return sealed
 
 
@@ -108,7 +108,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise IndexMismatchError(
             f"index {folder} was written by an older citebot, without checksums; {FIX}"
         )
-    if manifest.get(MANIFEST_CHECKSUM) != _manifest_digest(manifest):
+    if manifest.get(MANIFEST_CHECKSUM) != manifest_digest(manifest):
         raise damaged(folder, f"{name} does not match its checksum")
     problem = manifest_problem(manifest)
     if problem:
