@@ -31,7 +31,7 @@ CHECKSUMS = "checksums"
 MANIFEST_CHECKSUM = "manifest_checksum"
 # Opening a version hashes every file when they total at most this; above it only sizes are
 # checked on open, and the full hash is left to `citebot index verify` and to every build before
-# it reuses vectors. xxh3 hashes ~10 GB/s from the page cache, so this costs ≤ ~0.1 s.
+# it reuses vectors. xxh3 hashes ~12 GB/s from the page cache (tests/bench/integrity.py): ≤ 0.1 s.
 FULL_CHECK_ON_OPEN_BYTES = 1 << 30
 FILE_MODE = 0o644
 DIR_MODE = 0o755
