@@ -206,29 +206,31 @@ def read_current(path: Path, *, strict: bool) -> str | None:
     """The version name in a CURRENT file; None if there is no such file.
 
     A damaged CURRENT (empty, not UTF-8, not a version name, not a file) raises
-    IndexCorruptError when `strict`; otherwise it is logged and taken as no version, so a build
-    starts afresh.
+    IndexCorruptError when `strict`; otherwise it is taken as no version, so a build starts
+    afresh.
     """
+    name, problem = _parse_current(path)
+    if problem and strict:
+        raise damaged(path.parent, f"{path.name} is {problem}")
+    return name
+
+
+def _parse_current(path: Path) -> tuple[str | None, str | None]:
+    """(version name, None), or (None, what is wrong with the file); (None, None) if absent."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read(_CURRENT_MAX_BYTES + 1)
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError as exc:
-        problem = f"unreadable ({exc})"
-    else:
-        try:
-            name = raw.decode("utf-8").strip()
-        except UnicodeDecodeError:
-            problem = "not UTF-8 text"
-        else:
-            if _VERSION_NAME.fullmatch(name):
-                return name
-            problem = f"{name[:40]!r}, not a version name"
-    if strict:
-        raise damaged(path.parent, f"{path.name} is {problem}")
-    log.warning("ignoring %s: it is %s", path, problem)
-    return None
+        return None, f"unreadable ({exc})"
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    if not _VERSION_NAME.fullmatch(name):
+        return None, f"{name[:40]!r}, not a version name"
+    return name, None
 
 
 # Leftovers
@@ -258,6 +260,9 @@ def tidy(index_dir: Path, *, current: str, versions: str, partial_suffix: str) -
         if stray and (path.exists() or path.is_symlink()):
             _remove(path)
             removed.append(path.name)
+    live, problem = _parse_current(index_dir / current)
+    if problem:
+        log.warning("%s is %s: building a new index from scratch", index_dir / current, problem)
     folder = index_dir / versions
     if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
         _remove(folder)
@@ -271,7 +276,6 @@ def tidy(index_dir: Path, *, current: str, versions: str, partial_suffix: str) -
             removed.append(child.name)
         elif child.is_dir() and not child.is_symlink():
             complete.append(child.name)
-    live = read_current(index_dir / current, strict=False)
     if live in complete:
         keep = {live, *[name for name in complete if name < live][-1:]}
         for name in complete:

@@ -44,9 +44,17 @@ def corpus(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index_dir = tmp_path_factory.mktemp("pristine") / "idx"
+    build_index(TEST_DATA / "corpus", index_dir, EMBEDDER)
+    return index_dir
+
+
 @pytest.fixture
-def built(corpus: Path, tmp_path: Path) -> Path:
-    build_index(corpus, tmp_path / "idx", EMBEDDER)
+def built(pristine: Path, tmp_path: Path) -> Path:
+    """A fresh copy of an index of the test corpus (copied: a build costs more)."""
+    shutil.copytree(pristine, tmp_path / "idx")
     return tmp_path / "idx"
 
 

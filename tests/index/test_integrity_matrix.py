@@ -93,7 +93,7 @@ def assert_one_line_with_fix(result: Result, what: str) -> str:
     return fix[-1]
 
 
-def assert_answers(corpus: Path, index_dir: Path) -> None:
+def assert_answers(index_dir: Path) -> None:
     result = invoke("index", "stats", "--index", str(index_dir))
     assert result.exit_code == 0, result.output
     assert "articles:  7" in result.stdout
@@ -101,11 +101,6 @@ def assert_answers(corpus: Path, index_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert answer["answered"] and "19 sailors" in answer["quotes"][0]["text"]
-    engine = Engine(index_dir, corpus, embedder=EMBEDDER)
-    try:
-        assert engine.ask(QUESTION).quotes
-    finally:
-        engine.close()
 
 
 def assert_refused(corpus: Path, index_dir: Path, what: str) -> str:
@@ -157,11 +152,11 @@ def test_every_damaged_file_is_one_line_then_a_build_fixes_it(
         assert report["unchanged"] == 7 and report["embedded"] == 0, what  # now it is trusted
         passages = passages or report["passages"]
         assert f"embedded {passages} passages" in build.stdout, f"{what} reused: {build.stdout}"
-        assert_answers(corpus, index_dir)
+        assert_answers(index_dir)
 
         DAMAGE[how](live_files(index_dir)[position])
         assert_refused(corpus, index_dir, what)
         args = [*fix.split()[1:], "--corpus", str(corpus), "--index", str(index_dir)]
         result = invoke(*args)
         assert result.exit_code == 0, f"{what}: `{fix}` failed: {result.output}"
-        assert_answers(corpus, index_dir)
+        assert_answers(index_dir)
