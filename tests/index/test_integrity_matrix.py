@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from index.build import build_index
 from index.engine import Engine
 from index.errors import CitebotError
 from index.store import CURRENT, VERSIONS, read_current
-from tests.conftest import TEST_DATA
+from tests.conftest import ROOT, TEST_DATA
 from tests.fakes import HashEmbedder
 
 EMBEDDER = HashEmbedder()
@@ -160,3 +162,41 @@ def test_every_damaged_file_is_one_line_then_a_build_fixes_it(
         result = invoke(*args)
         assert result.exit_code == 0, f"{what}: `{fix}` failed: {result.output}"
         assert_answers(index_dir)
+
+
+# `citebot` in its own process, with the hash embedder put in at the CLI's seam.
+CITEBOT = (
+    "import sys, index.cli; from tests.fakes import HashEmbedder; "
+    "index.cli.embedder_factory = HashEmbedder; from bot.cli import main; main()"
+)
+
+
+def citebot(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", CITEBOT, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_real_process_prints_one_line_and_no_traceback(
+    pristine: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """What a person sees: nothing from a library or the interpreter beyond the one line."""
+    corpus, source = pristine
+    index_dir = tmp_path / "idx"
+    shutil.copytree(source, index_dir)
+    empty(next(p for p in live_files(index_dir) if p.suffix == ".npy"))
+    result = citebot("ask", "--index", str(index_dir), QUESTION)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: ") and "--rebuild`" in result.stderr
+    garbage(index_dir / CURRENT)
+    result = citebot(
+        "index", "build", "--rebuild", "--corpus", str(corpus), "--index", str(index_dir)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "7 articles" in result.stdout
