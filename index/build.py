@@ -78,8 +78,7 @@ def chunk_article(article: Article) -> _Chunked:
 @contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """One build per index folder at a time, across processes; released if the process dies."""
-    integrity.make_dirs(index_dir)
-    with open(index_dir / "build.lock", "a+") as handle:
+    with open(integrity.make_index_dir(index_dir, "build.lock"), "a+") as handle:
         integrity.tighten(handle.fileno())
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -21,7 +21,7 @@ from typing import Any
 
 import xxhash
 
-from index.errors import IndexCorruptError, IndexMismatchError
+from index.errors import ConfigError, IndexCorruptError, IndexMismatchError
 
 log = logging.getLogger(__name__)
 
@@ -333,6 +333,21 @@ def make_dirs(path: Path, *, private: bool = False) -> None:
     for parent in reversed([p for p in path.parents if not p.is_dir()]):
         parent.mkdir(mode=DIR_MODE, exist_ok=True)
     path.mkdir(mode=0o700 if private else DIR_MODE, exist_ok=not private)
+
+
+def make_index_dir(index_dir: Path, lock_name: str) -> Path:
+    """Create the index folder if needed, clear anything but a file where its lock file goes.
+
+    Returns the lock file's path. A path to something other than a folder is refused, never
+    removed: it is not ours.
+    """
+    if (index_dir.exists() or index_dir.is_symlink()) and not index_dir.is_dir():
+        raise ConfigError(f"the index folder {index_dir} is not a folder")
+    make_dirs(index_dir)
+    lock = index_dir / lock_name
+    if (lock.exists() or lock.is_symlink()) and not (lock.is_file() and not lock.is_symlink()):
+        _remove(lock)
+    return lock
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import index.cli
 from index import integrity
 from index.build import build_index
-from index.errors import IndexCorruptError, IndexMismatchError
+from index.errors import ConfigError, IndexCorruptError, IndexMismatchError
 from index.store import (
     CURRENT,
     MANIFEST,
@@ -226,7 +226,13 @@ def _everything_but_the_lock_gone(index_dir: Path) -> None:
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
+def _lock_is_a_folder(index_dir: Path) -> None:
+    (index_dir / "build.lock").unlink()
+    (index_dir / "build.lock").mkdir()
+
+
 STATES = [
+    _lock_is_a_folder,
     _garbage_current,
     _current_is_a_folder,
     _current_names_a_missing_version,
@@ -247,6 +253,16 @@ def test_a_build_works_from_any_state_of_the_index_folder(
     assert report.articles == 7
     with open_store(built, full_check=True) as store:
         assert store.article("lighthouse.txt") is not None
+
+
+def test_an_index_path_that_is_a_file_is_refused_and_left_alone(
+    corpus: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("mine")
+    with pytest.raises(ConfigError, match="is not a folder"):
+        build_index(corpus, path, EMBEDDER)
+    assert path.read_text() == "mine"
 
 
 # Leftovers
