@@ -202,16 +202,18 @@ def verify_files(folder: Path, manifest: dict[str, Any], *, full: bool | None = 
 # CURRENT
 
 
-def read_current(path: Path, *, strict: bool) -> str | None:
+def read_current(path: Path, *, strict: bool, versions: Path | None = None) -> str | None:
     """The version name in a CURRENT file; None if there is no such file.
 
-    A damaged CURRENT (empty, not UTF-8, not a version name, not a file) raises
-    IndexCorruptError when `strict`; otherwise it is taken as no version, so a build starts
-    afresh.
+    A damaged CURRENT (empty, not UTF-8, not a version name, not a file, or, given the
+    `versions` folder, naming no folder in it) raises IndexCorruptError when `strict`;
+    otherwise it is taken as no version, so a build starts afresh.
     """
     name, problem = _parse_current(path)
     if problem and strict:
         raise damaged(path.parent, f"{path.name} is {problem}")
+    if strict and name and versions is not None and not (versions / name).is_dir():
+        raise damaged(path.parent, f"{path.name} names version {name}, which is not there")
     return name
 
 

@@ -148,7 +148,9 @@ class IndexStore:
         `full_check` (None: when the index is small enough for that to be quick).
         """
         index_dir = Path(index_dir)
-        version = integrity.read_current(index_dir / CURRENT, strict=True)
+        version = integrity.read_current(
+            index_dir / CURRENT, strict=True, versions=index_dir / VERSIONS
+        )
         if version is None:
             raise IndexNotBuiltError(
                 f"no index in {index_dir}: build it with `citebot index build`"

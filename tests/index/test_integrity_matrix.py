@@ -105,9 +105,14 @@ def assert_answers(index_dir: Path) -> None:
     assert answer["answered"] and "19 sailors" in answer["quotes"][0]["text"]
 
 
-def assert_refused(corpus: Path, index_dir: Path, what: str) -> str:
-    """Every way of opening the damaged index refuses with one line; returns the named fix."""
-    fix = assert_one_line_with_fix(invoke("index", "stats", "--index", str(index_dir)), what)
+def assert_refused(corpus: Path, index_dir: Path, what: str, name: str) -> str:
+    """Every way of opening the damaged index refuses with one line naming the damaged file;
+    returns the command it names to fix it."""
+    stats = invoke("index", "stats", "--index", str(index_dir))
+    fix = assert_one_line_with_fix(stats, what)
+    assert name in stats.stderr or (name == CURRENT and "no index in" in stats.stderr), (
+        f"{what}: {stats.stderr}"
+    )
     assert_one_line_with_fix(invoke("ask", "--index", str(index_dir), QUESTION), what)
     engine = Engine(index_dir, corpus, embedder=EMBEDDER)
     with pytest.raises(CitebotError, match="citebot index build"):
@@ -142,7 +147,7 @@ def test_every_damaged_file_is_one_line_then_a_build_fixes_it(
         target = live_files(index_dir)[position]
         what = f"{how} {target.name}"
         DAMAGE[how](target)
-        fix = assert_refused(corpus, index_dir, what)
+        fix = assert_refused(corpus, index_dir, what, target.name)
 
         build = invoke("index", "build", "--corpus", str(corpus), "--index", str(index_dir))
         assert build.exit_code == 0, f"{what}: {build.output}"
@@ -157,7 +162,7 @@ def test_every_damaged_file_is_one_line_then_a_build_fixes_it(
         assert_answers(index_dir)
 
         DAMAGE[how](live_files(index_dir)[position])
-        assert_refused(corpus, index_dir, what)
+        assert_refused(corpus, index_dir, what, target.name)
         args = [*fix.split()[1:], "--corpus", str(corpus), "--index", str(index_dir)]
         result = invoke(*args)
         assert result.exit_code == 0, f"{what}: `{fix}` failed: {result.output}"
