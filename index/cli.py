@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from index.build import build_index, summary_line
 from index.config import default_corpus_dir, default_index_dir
 from index.embed import Embedder, default_embedder
 from index.errors import CitebotError
+from index.integrity import CHECKSUMS, data_bytes
 from index.store import IndexStore
 from index.types import BuildReport
 
@@ -112,6 +114,26 @@ def stats_command(index_dir: Path | None) -> None:
         click.echo(f"built:     {store.manifest.get('built_at', '?')}")
         click.echo(f"version:   {store.version}")
         click.echo(f"size:      {_human_size(store.size_bytes())}")
+
+
+@index_group.command("verify")
+@_index_option
+def verify_command(index_dir: Path | None) -> None:
+    """Hash every file of the index and check it against its manifest (reads all of it)."""
+    embedder = embedder_factory()
+    started = time.perf_counter()
+    with (
+        user_errors(),
+        IndexStore.open(
+            index_dir or default_index_dir(), embedder.name, embedder.dimension, full_check=True
+        ) as store,
+    ):
+        files = len(store.manifest[CHECKSUMS]["files"]) + 1
+        size = _human_size(data_bytes(store.manifest))
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"index {store.version}: {files} files, {size} checked in {seconds:.2f} s; no damage found"
+    )
 
 
 def search_results(

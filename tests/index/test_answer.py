@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from index import integrity
 from index.abstain import AbstainRule
 from index.answer import AnswerConfig, Answerer, is_follow_up
 from index.build import build_index
@@ -15,7 +16,7 @@ from index.errors import (
     NoSearchableWordsError,
     QuestionTooLongError,
 )
-from index.store import CURRENT, META, VERSIONS
+from index.store import CURRENT, MANIFEST, META, VERSIONS
 from tests.fakes import HashEmbedder
 from tests.index.answer_helpers import build_test_index, open_answerer
 
@@ -56,11 +57,13 @@ def test_quotes_are_verbatim_article_text(answerer: Answerer) -> None:
 
 
 def _tamper(index_dir: Path, old: str, new: str) -> None:
-    version = (index_dir / CURRENT).read_text().strip()
-    db = sqlite3.connect(index_dir / VERSIONS / version / META)
+    version = index_dir / VERSIONS / (index_dir / CURRENT).read_text().strip()
+    db = sqlite3.connect(version / META)
     db.execute("UPDATE articles SET text = replace(text, ?, ?)", (old, new))
     db.commit()
     db.close()
+    # Re-sealed, so the checksums checked on open cannot see it: only the quote check can.
+    integrity.write_manifest(version / MANIFEST, integrity.read_manifest(version / MANIFEST))
 
 
 def test_a_quote_that_differs_from_the_stored_text_is_dropped_and_logged(

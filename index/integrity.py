@@ -1,0 +1,364 @@
+"""The index checks itself: checksummed files, a sealed manifest, a sane CURRENT, safe modes.
+
+Works on any version folder and its manifest (a dict), whatever files the store keeps in it:
+`write_manifest` records the size and xxh3-128 hash of every other file in the folder and a
+hash over the manifest body; `read_manifest` and `verify_files` check them when a version is
+opened. Every failure is an IndexCorruptError of one line ending in the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mmap
+import os
+import re
+import shutil
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from index.errors import ConfigError, IndexCorruptError, IndexMismatchError
+
+log = logging.getLogger(__name__)
+
+FIX = "rebuild it with `citebot index build --rebuild`"
+ALGORITHM = "xxh3_128"
+CHECKSUMS = "checksums"
+MANIFEST_CHECKSUM = "manifest_checksum"
+# Opening a version hashes every file when they total at most this (some 90,000 passages):
+# ≤ 0.13 s from the page cache, ~0.5 s from disk (tests/bench/integrity.py). Above it only sizes
+# are checked on open; `citebot index verify` and every build before it reuses vectors hash all.
+FULL_CHECK_ON_OPEN_BYTES = 1 << 30
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+_VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+_CURRENT_MAX_BYTES = 4096
+
+
+def damaged(where: Path | str, problem: object) -> IndexCorruptError:
+    """The error for a damaged index: one line naming what is wrong and the fix."""
+    text = " ".join(str(problem).split())  # library messages may span several lines
+    return IndexCorruptError(f"index {where} is damaged: {text}; {FIX}")
+
+
+# Checksums
+
+
+def file_digest(path: Path) -> str:
+    """The xxh3-128 hash of a file's bytes, as hex."""
+    digest = xxhash.xxh3_128()
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                digest.update(view)
+    return digest.hexdigest()
+
+
+def _data_files(folder: Path, manifest_name: str) -> Iterator[tuple[str, Path]]:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            name = path.relative_to(folder).as_posix()
+            if name != manifest_name:
+                yield name, path
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != MANIFEST_CHECKSUM}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return xxhash.xxh3_128_hexdigest(text.encode("utf-8"))
+
+
+def seal(manifest: dict[str, Any], folder: Path, manifest_name: str) -> dict[str, Any]:
+    """The manifest with the size and hash of every other file in `folder`, and its own hash."""
+    files = {
+        name: {"size": path.stat().st_size, "hash": file_digest(path)}
+        for name, path in _data_files(folder, manifest_name)
+    }
+    sealed = {k: v for k, v in manifest.items() if k != MANIFEST_CHECKSUM}
+    sealed[CHECKSUMS] = {"algorithm": ALGORITHM, "files": files}
+    sealed[MANIFEST_CHECKSUM] = manifest_digest(sealed)
+    return sealed
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Seal the manifest over the files beside it and write it; call after every other file."""
+    sealed = seal(manifest, path.parent, path.name)
+    path.write_text(json.dumps(sealed, indent=2) + "\n", encoding="utf-8")
+    return sealed
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest at `path`, its own hash and field types checked; raises IndexCorruptError."""
+    folder, name = path.parent, path.name
+    if not folder.is_dir():
+        raise damaged(folder, "the version folder is missing")
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise damaged(folder, f"{name} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise damaged(folder, f"{name} is unreadable ({exc})") from exc
+    if not isinstance(manifest, dict):
+        raise damaged(folder, f"{name} is not a JSON object")
+    if MANIFEST_CHECKSUM not in manifest and CHECKSUMS not in manifest:
+        raise IndexMismatchError(
+            f"index {folder} was written by an older citebot, without checksums; {FIX}"
+        )
+    if manifest.get(MANIFEST_CHECKSUM) != manifest_digest(manifest):
+        raise damaged(folder, f"{name} does not match its checksum")
+    problem = manifest_problem(manifest)
+    if problem:
+        raise damaged(folder, f"{name}: {problem}")
+    return manifest
+
+
+def _is_count(value: object, minimum: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _safe_relative(name: str) -> bool:
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts
+
+
+def manifest_problem(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with the types of the manifest's fields, or None."""
+    checks: list[tuple[str, bool, str]] = [
+        ("format_version", _is_count(manifest.get("format_version")), "a whole number"),
+        ("model", isinstance(manifest.get("model"), str) and bool(manifest.get("model")), "text"),
+        ("dimension", _is_count(manifest.get("dimension"), 1), "a positive whole number"),
+    ]
+    counts = manifest.get("counts", {})
+    checks.append(
+        (
+            "counts",
+            isinstance(counts, dict) and all(_is_count(v) for v in counts.values()),
+            "whole numbers",
+        )
+    )
+    for field, ok, expected in checks:
+        if not ok:
+            return f'"{field}" is {manifest.get(field)!r:.60}, not {expected}'
+    sums = manifest.get(CHECKSUMS)
+    if not isinstance(sums, dict) or sums.get("algorithm") != ALGORITHM:
+        return f'"{CHECKSUMS}" is not a table of {ALGORITHM} checksums'
+    files = sums.get("files")
+    if not isinstance(files, dict) or not files:
+        return f'"{CHECKSUMS}" lists no files'
+    for file, entry in files.items():
+        if not (
+            _safe_relative(file)
+            and isinstance(entry, dict)
+            and _is_count(entry.get("size"))
+            and isinstance(entry.get("hash"), str)
+        ):
+            return f'"{CHECKSUMS}" has a bad entry for {file!r:.60}'
+    return None
+
+
+def data_bytes(manifest: dict[str, Any]) -> int:
+    """Total size of the files the manifest lists."""
+    return sum(int(e["size"]) for e in manifest[CHECKSUMS]["files"].values())
+
+
+def verify_files(folder: Path, manifest: dict[str, Any], *, full: bool | None = None) -> None:
+    """Check each file the manifest lists: present with its size and, if `full`, its hash.
+
+    `full=None` hashes when the files total at most FULL_CHECK_ON_OPEN_BYTES. Raises
+    IndexCorruptError for the first file that fails.
+    """
+    files: dict[str, dict[str, Any]] = manifest[CHECKSUMS]["files"]
+    if full is None:
+        full = data_bytes(manifest) <= FULL_CHECK_ON_OPEN_BYTES
+    for name, entry in files.items():
+        path = folder / name
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            raise damaged(folder, f"{name} is missing") from None
+        except OSError as exc:
+            raise damaged(folder, f"{name} is unreadable ({exc})") from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise damaged(folder, f"{name} is not a regular file")
+        if info.st_size != entry["size"]:
+            raise damaged(
+                folder, f"{name} is {info.st_size:,} bytes, it was written as {entry['size']:,}"
+            )
+    if not full:
+        return
+    for name, entry in files.items():
+        try:
+            digest = file_digest(folder / name)
+        except OSError as exc:
+            raise damaged(folder, f"{name} is unreadable ({exc})") from exc
+        if digest != entry["hash"]:
+            raise damaged(folder, f"{name} does not match its checksum")
+
+
+# CURRENT
+
+
+def read_current(path: Path, *, strict: bool, versions: Path | None = None) -> str | None:
+    """The version name in a CURRENT file; None if there is no such file.
+
+    A damaged CURRENT (empty, not UTF-8, not a version name, not a file, or, given the
+    `versions` folder, naming no folder in it) raises IndexCorruptError when `strict`;
+    otherwise it is taken as no version, so a build starts afresh.
+    """
+    name, problem = _parse_current(path)
+    if problem and strict:
+        raise damaged(path.parent, f"{path.name} is {problem}")
+    if strict and name and versions is not None and not (versions / name).is_dir():
+        raise damaged(path.parent, f"{path.name} names version {name}, which is not there")
+    return name
+
+
+def _parse_current(path: Path) -> tuple[str | None, str | None]:
+    """(version name, None), or (None, what is wrong with the file); (None, None) if absent."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(_CURRENT_MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"unreadable ({exc})"
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    if not _VERSION_NAME.fullmatch(name):
+        return None, f"{name[:40]!r}, not a version name"
+    return name, None
+
+
+# Leftovers
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def tidy(index_dir: Path, *, current: str, versions: str, partial_suffix: str) -> list[str]:
+    """Clear what killed or failed builds left, so any index folder can be built into again.
+
+    Removes partial version folders, a CURRENT.tmp, anything that is not a folder where the
+    versions folder belongs, a folder where CURRENT belongs, and every complete version but the
+    live one and the one it replaced (version names sort in the order they were made). With no
+    readable live version no complete version is removed. Call it under the build lock.
+    Returns the names removed.
+    """
+    removed: list[str] = []
+    for path, stray in (
+        (index_dir / (current + ".tmp"), True),
+        (index_dir / current, (index_dir / current).is_dir()),
+    ):
+        if stray and (path.exists() or path.is_symlink()):
+            _remove(path)
+            removed.append(path.name)
+    live, problem = _parse_current(index_dir / current)
+    if problem:
+        log.warning("%s is %s: building a new index from scratch", index_dir / current, problem)
+    folder = index_dir / versions
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        _remove(folder)
+        removed.append(folder.name)
+    if not folder.is_dir():
+        return removed
+    complete = []
+    for child in sorted(folder.iterdir()):
+        if child.name.endswith(partial_suffix):
+            _remove(child)
+            removed.append(child.name)
+        elif child.is_dir() and not child.is_symlink():
+            complete.append(child.name)
+    if live in complete:
+        keep = {live, *[name for name in complete if name < live][-1:]}
+        for name in complete:
+            if name not in keep:
+                _remove(folder / name)
+                removed.append(name)
+    return removed
+
+
+# File modes
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def sane_mode(path: Path | int) -> int:
+    """0644 for a file, 0755 for a folder, tightened further by the process's umask."""
+    is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+    return (DIR_MODE if is_dir else FILE_MODE) & ~_umask()
+
+
+def tighten(path: Path | int) -> None:
+    """Drop any permission beyond 0644/0755 (and the umask) from a file citebot created."""
+    try:
+        current = stat.S_IMODE(os.stat(path).st_mode)
+        wanted = current & sane_mode(path)
+        if wanted != current:
+            os.chmod(path, wanted)
+    except PermissionError:  # someone else's file: not ours to change
+        log.debug("cannot change the mode of %s", path)
+
+
+def settle_modes(root: Path) -> None:
+    """Give a folder citebot wrote, and everything in it, exactly 0755/0644 less the umask."""
+    for path in [root, *root.rglob("*")]:
+        if not path.is_symlink():
+            os.chmod(path, sane_mode(path))
+
+
+def make_dirs(path: Path, *, private: bool = False) -> None:
+    """Create a folder and its missing parents at 0755 less the umask.
+
+    `private`: the folder itself is made 0700 and must not exist yet (settle_modes opens it up).
+    """
+    for parent in reversed([p for p in path.parents if not p.is_dir()]):
+        parent.mkdir(mode=DIR_MODE, exist_ok=True)
+    path.mkdir(mode=0o700 if private else DIR_MODE, exist_ok=not private)
+
+
+def make_index_dir(index_dir: Path, lock_name: str) -> Path:
+    """Create the index folder if needed, clear anything but a file where its lock file goes.
+
+    Returns the lock file's path. A path to something other than a folder is refused, never
+    removed: it is not ours.
+    """
+    if (index_dir.exists() or index_dir.is_symlink()) and not index_dir.is_dir():
+        raise ConfigError(f"the index folder {index_dir} is not a folder")
+    make_dirs(index_dir)
+    lock = index_dir / lock_name
+    if (lock.exists() or lock.is_symlink()) and not (lock.is_file() and not lock.is_symlink()):
+        _remove(lock)
+    return lock
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """Write a file whole or not at all, created 0644 less the umask whatever the umask."""
+    tmp = target.with_name(f".{target.name}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with open(fd, "wb") as handle:
+        os.fchmod(fd, FILE_MODE & ~_umask())  # O_CREAT's mode does not apply to an old file
+        handle.write(data)
+        handle.flush()
+        os.fsync(fd)
+    os.replace(tmp, target)
