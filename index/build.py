@@ -19,7 +19,13 @@ from index.embed import Embedder
 from index.errors import CitebotError
 from index.passages import make_passages, split_sentences
 from index.readers import read_corpus
-from index.store import CURRENT, FORMAT_VERSION, IndexStore, library_versions, read_current
+from index.store import (
+    FORMAT_VERSION,
+    IndexStore,
+    library_versions,
+    read_current,
+    read_current_file,
+)
 from index.store_writer import (
     VersionWriter,
     build_lock,
@@ -78,7 +84,9 @@ def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexS
     if rebuild or read_current(index_dir) is None:
         return None
     try:
-        store = IndexStore.open(index_dir, embedder.name, embedder.dimension, load_dense=False)
+        store = IndexStore.open(
+            index_dir, embedder.name, embedder.dimension, load_dense=False, full_check=True
+        )
     except CitebotError as exc:
         log.warning("not reusing the existing index: %s", exc)
         return None
@@ -205,9 +213,8 @@ def build_index(
                 report.passages = previous.passage_count()
                 report.seconds = time.perf_counter() - started
                 log.info("index %s is up to date", previous.version)
-                if (index_dir / CURRENT).read_text(encoding="utf-8").strip() != previous.version:
+                if read_current_file(index_dir) != previous.version:
                     write_current(index_dir, previous.version)  # a build stopped before it
-                prune_versions(index_dir, keep=(previous.version, previous.manifest["previous"]))
                 return report
             embed_started = time.perf_counter()
             report.embedded = _embed(plan, embedder, progress)

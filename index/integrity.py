@@ -14,14 +14,15 @@ import mmap
 import os
 import re
 import shutil
+import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import xxhash
 
-from index.errors import ConfigError, IndexCorruptError, IndexMismatchError
+from index.errors import CitebotError, ConfigError, IndexCorruptError, IndexMismatchError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ MANIFEST_CHECKSUM = "manifest_checksum"
 FULL_CHECK_ON_OPEN_BYTES = 1 << 30
 FILE_MODE = 0o644
 DIR_MODE = 0o755
-_VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _CURRENT_MAX_BYTES = 4096
 
 
@@ -58,35 +59,49 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _data_files(folder: Path, manifest_name: str) -> Iterator[tuple[str, Path]]:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            name = path.relative_to(folder).as_posix()
-            if name != manifest_name:
-                yield name, path
-
-
 def manifest_digest(manifest: dict[str, Any]) -> str:
     body = {k: v for k, v in manifest.items() if k != MANIFEST_CHECKSUM}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return xxhash.xxh3_128_hexdigest(text.encode("utf-8"))
 
 
-def seal(manifest: dict[str, Any], folder: Path, manifest_name: str) -> dict[str, Any]:
-    """The manifest with the size and hash of every other file in `folder`, and its own hash."""
-    files = {
-        name: {"size": path.stat().st_size, "hash": file_digest(path)}
-        for name, path in _data_files(folder, manifest_name)
-    }
+def seal(
+    manifest: dict[str, Any],
+    root: Path,
+    names: Iterable[str],
+    known: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The manifest with the size and hash of each named file (relative to `root`), and its
+    own hash.
+
+    `known`: checksum entries of files already verified (those of the version a build reuses);
+    a file listed there with the same size keeps its entry instead of being hashed again.
+    """
+    files: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(names)):
+        path = root / name
+        size = path.stat().st_size
+        entry = (known or {}).get(name)
+        if entry is not None and entry.get("size") == size:
+            files[name] = dict(entry)
+        else:
+            files[name] = {"size": size, "hash": file_digest(path)}
     sealed = {k: v for k, v in manifest.items() if k != MANIFEST_CHECKSUM}
     sealed[CHECKSUMS] = {"algorithm": ALGORITHM, "files": files}
     sealed[MANIFEST_CHECKSUM] = manifest_digest(sealed)
     return sealed
 
 
-def write_manifest(path: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Seal the manifest over the files beside it and write it; call after every other file."""
-    sealed = seal(manifest, path.parent, path.name)
+def write_manifest(
+    path: Path,
+    manifest: dict[str, Any],
+    *,
+    root: Path,
+    names: Iterable[str],
+    known: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Seal the manifest over the named files and write it; call once they are all written."""
+    sealed = seal(manifest, root, names, known)
     path.write_text(json.dumps(sealed, indent=2) + "\n", encoding="utf-8")
     return sealed
 
@@ -199,6 +214,85 @@ def verify_files(folder: Path, manifest: dict[str, Any], *, full: bool | None = 
             raise damaged(folder, f"{name} does not match its checksum")
 
 
+# The database
+
+# SQLite's own checks of the one database every version shares (it changes in place, so no
+# version can record a checksum of it). Opening runs the full check while the database is at
+# most this size (tests/bench/integrity.py measures it); above it, only the cheap one.
+FULL_DB_CHECK_ON_OPEN_BYTES = 64 << 20
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_database_header(path: Path) -> None:
+    """The database file is there and starts as an SQLite database; raises IndexCorruptError.
+
+    (An empty file would otherwise open as a new, empty database.)
+    """
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        raise damaged(path.parent, f"{path.name} is missing") from None
+    except OSError as exc:
+        raise damaged(path.parent, f"{path.name} is unreadable ({exc})") from exc
+    if header != _SQLITE_HEADER:
+        raise damaged(path.parent, f"{path.name} is not an SQLite database")
+
+
+def check_database(
+    path: Path,
+    *,
+    tables: Iterable[str],
+    full: bool,
+    content: Callable[[sqlite3.Connection], str | None] | None = None,
+) -> None:
+    """Check the database at `path` on a connection of its own; raises IndexCorruptError.
+
+    Always: its header, and that every one of `tables` is in its schema (cheap: the schema
+    pages only). With `full`: each FTS5 table's integrity-check of its index against its rows
+    (which takes the write lock for a moment, so it waits for a build's commit; skipped where
+    the database cannot be written), `PRAGMA quick_check` (every page and b-tree well formed)
+    and `content(db)` (the rows against their own checksums), which returns what is wrong.
+    """
+    check_database_header(path)
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    except sqlite3.Error as exc:
+        raise damaged(path.parent, f"{path.name}: {exc}") from exc
+    try:
+        schema = dict(db.execute("SELECT name, sql FROM sqlite_master").fetchall())
+        missing = sorted(set(tables) - set(schema))
+        if missing:
+            raise damaged(path.parent, f"{path.name} has no table {missing[0]}")
+        if not full:
+            return
+        for table in tables:
+            if _FTS5.search(str(schema.get(table) or "")):
+                _fts_check(db, table)
+        db.execute("BEGIN")
+        problems = [str(row[0]) for row in db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise damaged(path.parent, f"{path.name} fails its check ({'; '.join(problems)})")
+        problem = content(db) if content is not None else None
+        if problem:
+            raise damaged(path.parent, f"{path.name}: {problem}")
+    except sqlite3.Error as exc:
+        raise damaged(path.parent, f"{path.name}: {exc}") from exc
+    finally:
+        db.close()
+
+
+_FTS5 = re.compile(r"USING\s+fts5\s*\(", re.IGNORECASE)
+
+
+def _fts_check(db: sqlite3.Connection, table: str) -> None:
+    try:
+        db.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_READONLY:
+            raise
+
+
 # CURRENT
 
 
@@ -230,7 +324,7 @@ def _parse_current(path: Path) -> tuple[str | None, str | None]:
         name = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
         return None, "not UTF-8 text"
-    if not _VERSION_NAME.fullmatch(name):
+    if not VERSION_NAME.fullmatch(name):
         return None, f"{name[:40]!r}, not a version name"
     return name, None
 
@@ -238,21 +332,32 @@ def _parse_current(path: Path) -> tuple[str | None, str | None]:
 # Leftovers
 
 
-def _remove(path: Path) -> None:
+def remove(path: Path) -> None:
     if path.is_symlink() or not path.is_dir():
         path.unlink(missing_ok=True)
     else:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def tidy(index_dir: Path, *, current: str, versions: str, partial_suffix: str) -> list[str]:
+def tidy(
+    index_dir: Path,
+    *,
+    current: str,
+    versions: str,
+    partial_suffix: str,
+    data: str,
+    live: str | None,
+    files_of: Callable[[Path], Iterable[str]],
+) -> list[str]:
     """Clear what killed or failed builds left, so any index folder can be built into again.
 
-    Removes partial version folders, a CURRENT.tmp, anything that is not a folder where the
-    versions folder belongs, a folder where CURRENT belongs, and every complete version but the
-    live one and the one it replaced (version names sort in the order they were made). With no
-    readable live version no complete version is removed. Call it under the build lock.
-    Returns the names removed.
+    Removes a CURRENT.tmp, a folder where CURRENT belongs, anything that is not a folder where
+    the versions or data folder belongs, partial version folders, every complete version but
+    `live` and the one made before it (version names sort in the order they were made), and
+    every file in the data folder that no kept version uses (`files_of(version folder)` names
+    them relative to the index folder; a file's -wal, -shm and -journal go with it). With no
+    readable live version nothing complete is removed. Files an open store still reads may be
+    unlinked: it keeps reading them. Call it under the build lock. Returns the names removed.
     """
     removed: list[str] = []
     for path, stray in (
@@ -260,30 +365,65 @@ def tidy(index_dir: Path, *, current: str, versions: str, partial_suffix: str) -
         (index_dir / current, (index_dir / current).is_dir()),
     ):
         if stray and (path.exists() or path.is_symlink()):
-            _remove(path)
+            remove(path)
             removed.append(path.name)
-    live, problem = _parse_current(index_dir / current)
+    _, problem = _parse_current(index_dir / current)
     if problem:
         log.warning("%s is %s: building a new index from scratch", index_dir / current, problem)
+    for name in (versions, data):
+        folder = index_dir / name
+        if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+            remove(folder)
+            removed.append(folder.name)
     folder = index_dir / versions
-    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
-        _remove(folder)
-        removed.append(folder.name)
     if not folder.is_dir():
         return removed
     complete = []
     for child in sorted(folder.iterdir()):
         if child.name.endswith(partial_suffix):
-            _remove(child)
+            remove(child)
             removed.append(child.name)
         elif child.is_dir() and not child.is_symlink():
             complete.append(child.name)
     if live in complete:
-        keep = {live, *[name for name in complete if name < live][-1:]}
+        keep = [live, *[name for name in complete if name < live][-1:]]
         for name in complete:
             if name not in keep:
-                _remove(folder / name)
+                remove(folder / name)
                 removed.append(name)
+        removed += prune_data(index_dir, data, [folder / name for name in keep], files_of)
+    return removed
+
+
+def prune_data(
+    index_dir: Path,
+    data: str,
+    keep: list[Path],
+    files_of: Callable[[Path], Iterable[str]],
+) -> list[str]:
+    """Remove every entry of the data folder that none of the `keep` version folders uses.
+
+    The first of `keep` is the live version: if its manifest cannot be read nothing is removed;
+    another kept version that cannot be read uses nothing (it cannot be served).
+    """
+    used: set[str] = set()
+    for position, version in enumerate(keep):
+        try:
+            used.update(files_of(version))
+        except (CitebotError, OSError, KeyError, TypeError, ValueError):
+            if position == 0:
+                return []
+    folder = index_dir / data
+    removed = []
+    if folder.is_dir():
+        for entry in sorted(folder.iterdir()):
+            rel = f"{data}/{entry.name}"
+            owner = rel
+            for suffix in ("-wal", "-shm", "-journal"):
+                owner = owner.removesuffix(suffix)
+            if owner not in used:
+                remove(entry)
+                removed.append(rel)
     return removed
 
 
@@ -348,7 +488,7 @@ def make_index_dir(index_dir: Path, lock_name: str) -> Path:
     make_dirs(index_dir)
     lock = index_dir / lock_name
     if (lock.exists() or lock.is_symlink()) and not (lock.is_file() and not lock.is_symlink()):
-        _remove(lock)
+        remove(lock)
     return lock
 
 

@@ -34,8 +34,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-from index import ann
-from index.errors import IndexCorruptError, IndexMismatchError, IndexNotBuiltError
+from index import ann, integrity
+from index.errors import CitebotError, IndexCorruptError, IndexMismatchError, IndexNotBuiltError
 from index.types import Article, ArticleInfo, Passage
 
 FORMAT_VERSION = 2
@@ -78,17 +78,18 @@ CREATE VIRTUAL TABLE passages_vocab USING fts5vocab(passages_fts, 'row');
 """
 
 
-def _read_current_file(index_dir: Path) -> str | None:
-    try:
-        name = (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return name or None
+TABLES = ("state", "articles", "passages", "sentences", "passages_fts")
+
+
+def read_current_file(index_dir: Path) -> str | None:
+    """The version CURRENT names; None if there is none or CURRENT is damaged."""
+    return integrity.read_current(Path(index_dir) / CURRENT, strict=False)
 
 
 def _database_version(path: Path) -> str | None:
     if not path.is_file():
         return None
+    integrity.check_database_header(path)
     db = sqlite3.connect(path)
     try:
         row = db.execute("SELECT value FROM state WHERE key = 'version'").fetchone()
@@ -98,22 +99,28 @@ def _database_version(path: Path) -> str | None:
 
 
 def read_current(index_dir: Path) -> str | None:
-    """The live version's name, or None when no index was ever completed.
+    """The live version's name, or None when no index was ever completed (or CURRENT is
+    damaged: a build then starts afresh).
 
     CURRENT names the version; when an incremental build committed a newer version to the
     same database but was stopped before rewriting CURRENT, the database's version is live.
     """
     index_dir = Path(index_dir)
-    named = _read_current_file(index_dir)
+    named = read_current_file(index_dir)
     if named is None:
         return None
     try:
         manifest = load_manifest(index_dir / VERSIONS / named)
         database = index_dir / str(manifest["database"])
         live = _database_version(database)
-    except (IndexCorruptError, KeyError, sqlite3.Error):
+    except (CitebotError, KeyError, sqlite3.Error):
         return named
-    if live and live != named and (index_dir / VERSIONS / live / MANIFEST).is_file():
+    if (
+        live
+        and live != named
+        and integrity.VERSION_NAME.fullmatch(live)
+        and (index_dir / VERSIONS / live / MANIFEST).is_file()
+    ):
         return live
     return named
 
@@ -145,13 +152,12 @@ def library_versions() -> dict[str, str]:
 
 
 def _unreadable(path: Path, exc: BaseException) -> IndexCorruptError:
-    return IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}")
+    return integrity.damaged(path, f"unreadable ({exc})")
 
 
 def _snapshot(database: Path) -> tuple[sqlite3.Connection, str]:
     """A connection holding a read transaction on the database, and the version it sees."""
-    if not database.is_file():
-        raise IndexCorruptError(f"index database {database} is missing; {REBUILD_HINT}")
+    integrity.check_database_header(database)
     try:
         db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
     except sqlite3.Error as exc:
@@ -202,6 +208,9 @@ class IndexStore:
         except (KeyError, TypeError, OSError, RuntimeError, ValueError, EOFError) as exc:
             self._db.close()
             raise _unreadable(self.path, exc) from exc
+        except BaseException:
+            self._db.close()
+            raise
         self._check_counts()
 
     def _load_dense(self) -> ann.DenseIndex:
@@ -220,7 +229,7 @@ class IndexStore:
                 if self._dense is None:
                     try:
                         self._dense = self._load_dense()
-                    except (OSError, RuntimeError, ValueError) as exc:
+                    except (OSError, RuntimeError, ValueError, EOFError) as exc:
                         raise _unreadable(self.path, exc) from exc
         return self._dense
 
@@ -248,18 +257,29 @@ class IndexStore:
             problems.append("vectors are missing")
         if problems:
             self.close()
-            raise IndexCorruptError(f"index {self.path}: {', '.join(problems)}; {REBUILD_HINT}")
+            raise integrity.damaged(self.path, ", ".join(problems))
 
     @classmethod
     def open(
-        cls, index_dir: Path, model_name: str, dimension: int, *, load_dense: bool = True
+        cls,
+        index_dir: Path,
+        model_name: str,
+        dimension: int,
+        *,
+        load_dense: bool = True,
+        full_check: bool | None = None,
     ) -> IndexStore:
         """Open the live version; raises IndexNotBuiltError, IndexMismatchError or corrupt.
 
         `load_dense=False` leaves the dense index unread until a search needs it (builds).
+        The version's files are checked against its manifest (sizes always, hashes when
+        `full_check`) and the database by SQLite (schema always; page, FTS and row checks
+        when `full_check`); None: the full checks while they are quick (integrity's budgets).
         """
         index_dir = Path(index_dir)
-        named = _read_current_file(index_dir)
+        named = integrity.read_current(
+            index_dir / CURRENT, strict=True, versions=index_dir / VERSIONS
+        )
         if named is None:
             raise IndexNotBuiltError(
                 f"no index in {index_dir}: build it with `citebot index build`"
@@ -267,16 +287,25 @@ class IndexStore:
         manifest = load_manifest(index_dir / VERSIONS / named)
         check_compatible(manifest, model_name, dimension)
         database = index_dir / str(manifest["database"])
+        integrity.check_database_header(database)
+        db_full = full_check
+        if db_full is None:
+            db_full = database.stat().st_size <= integrity.FULL_DB_CHECK_ON_OPEN_BYTES
+        integrity.check_database(database, tables=TABLES, full=db_full, content=_rows_problem)
         db, live = _snapshot(database)
-        if live != named:  # committed by a build stopped before it rewrote CURRENT
-            try:
-                manifest = load_manifest(index_dir / VERSIONS / live)
+        try:
+            if live != named:  # committed by a build stopped before it rewrote CURRENT
+                path = index_dir / VERSIONS / live
+                if not integrity.VERSION_NAME.fullmatch(live) or not path.is_dir():
+                    raise integrity.damaged(database, f"it names version {live:.60}, not there")
+                manifest = load_manifest(path)
                 check_compatible(manifest, model_name, dimension)
                 if index_dir / str(manifest["database"]) != database:
-                    raise IndexCorruptError(f"index {index_dir}: versions disagree; {REBUILD_HINT}")
-            except BaseException:
-                db.close()
-                raise
+                    raise integrity.damaged(index_dir, "versions disagree on their database")
+            integrity.verify_files(index_dir, manifest, full=full_check)
+        except BaseException:
+            db.close()
+            raise
         return cls(index_dir, live, manifest, db, load_dense=load_dense)
 
     def close(self) -> None:
@@ -479,15 +508,47 @@ def manifest_files(manifest: dict[str, Any]) -> list[str]:
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of the version folder `path`, its checksum and fields checked; every file
+    it reads but the database must have a checksum."""
+    manifest = integrity.read_manifest(path / MANIFEST)
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"index version {path} has no readable manifest ({exc}); {REBUILD_HINT}"
-        ) from exc
-    if not isinstance(manifest, dict) or "model" not in manifest or "dimension" not in manifest:
-        raise IndexCorruptError(f"index version {path} has an invalid manifest; {REBUILD_HINT}")
+        names = manifest_files(manifest)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise integrity.damaged(path, f"{MANIFEST} does not list its files") from None
+    summed = manifest[integrity.CHECKSUMS]["files"]
+    for name in names:
+        if not isinstance(name, str) or not name.startswith(DATA + "/") or ".." in name:
+            raise integrity.damaged(path, f"{MANIFEST} lists {name!r:.60}, not a data file")
+    unsummed = [name for name in names[1:] if name not in summed]
+    if unsummed:
+        raise integrity.damaged(path, f"{MANIFEST} has no checksum of {unsummed[0]}")
     return manifest
+
+
+def _rows_problem(db: sqlite3.Connection) -> str | None:
+    """What is wrong with the rows: a passage's text that is not its article's text between
+    its offsets, a sentence outside its article; None if nothing."""
+    articles = db.execute("SELECT id, text FROM articles ORDER BY id")
+    passages = db.execute(
+        'SELECT article_id, "start", "end", text FROM passages ORDER BY article_id, ordinal'
+    )
+    lengths: dict[str, int] = {}
+    pending = passages.fetchone()
+    for article_id, text in articles:
+        lengths[article_id] = len(text)
+        while pending is not None and pending[0] <= article_id:
+            owner, start, end, passage = pending
+            if owner != article_id or text[start:end] != passage or not 0 <= start <= end:
+                return f"passage text of {owner!r:.60} differs from its article"
+            pending = passages.fetchone()
+    if pending is not None:
+        return f"passage of {pending[0]!r:.60} has no article"
+    for article_id, start, end in db.execute(
+        'SELECT article_id, "start", "end" FROM sentences'
+    ):
+        if not 0 <= start < end <= lengths.get(article_id, -1):
+            return f"a sentence of {article_id!r:.60} lies outside its article"
+    return None
 
 
 def check_compatible(manifest: dict[str, Any], model_name: str, dimension: int) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from index import ann
+from index import ann, integrity
 from index.backend import ArticleRows, ChangeSet
 from index.errors import ReindexInProgressError
 from index.store import (
@@ -96,8 +96,8 @@ class VersionWriter:
         self.previous = previous
         self.final = self.index_dir / VERSIONS / version
         self.path = self.final.with_name(version + PARTIAL_SUFFIX)
-        self.path.mkdir(parents=True)
-        (self.index_dir / DATA).mkdir(exist_ok=True)
+        integrity.make_dirs(self.path, private=True)  # opened up by commit()
+        integrity.make_dirs(self.index_dir / DATA)
         self.manifest: dict[str, Any] = {}
         self._pending: _Rows | None = None  # an incremental change, applied by commit()
         self._removals: list[str] = []
@@ -184,8 +184,14 @@ class VersionWriter:
             **dense["files"],
         }
         manifest["ann"] = dense["ann"]
-        self.manifest = manifest
-        (self.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        known = prev.manifest[integrity.CHECKSUMS]["files"] if prev is not None else None
+        self.manifest = integrity.write_manifest(  # last: it seals the files written before
+            self.path / MANIFEST,
+            manifest,
+            root=self.index_dir,
+            names=manifest_files(manifest)[1:],  # the database changes in place: SQLite checks it
+            known=known,
+        )
         os.symlink(os.path.relpath(database, self.path), self.path / META)
 
     def _write_rows(
@@ -252,7 +258,9 @@ class VersionWriter:
 
     def commit(self) -> str | None:
         """Make the written version live; returns the version it replaced, if any."""
+        integrity.settle_modes(self.path)
         for path in self._written:
+            os.chmod(path, integrity.sane_mode(path))
             _fsync_file(path)
         _fsync_file(self.path / MANIFEST)
         _fsync_dir(self.path)
@@ -304,6 +312,7 @@ def write_current(index_dir: Path, version: str) -> None:
         handle.write(version + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+    integrity.tighten(tmp)
     os.replace(tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
 
@@ -311,8 +320,8 @@ def write_current(index_dir: Path, version: str) -> None:
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """One build per index folder at a time, across processes; released if the process dies."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / "build.lock", "a+") as handle:
+    with open(integrity.make_index_dir(index_dir, "build.lock"), "a+") as handle:
+        integrity.tighten(handle.fileno())
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -359,42 +368,36 @@ class LocalBackend:
         return version
 
 
+def _files_of(version: Path) -> list[str]:
+    return manifest_files(load_manifest(version))
+
+
 def clean_partial_versions(index_dir: Path) -> list[str]:
-    """Remove folders left by builds that never finished; returns their names."""
-    versions = Path(index_dir) / VERSIONS
-    removed = []
-    if versions.is_dir():
-        for child in versions.iterdir():
-            if child.name.endswith(PARTIAL_SUFFIX):
-                shutil.rmtree(child, ignore_errors=True)
-                removed.append(child.name)
-    (Path(index_dir) / (CURRENT + ".tmp")).unlink(missing_ok=True)
-    return removed
+    """Remove what builds that never finished left, versions no longer needed and the data
+    files only they used; returns the names removed. Call it under the build lock."""
+    index_dir = Path(index_dir)
+    return integrity.tidy(
+        index_dir,
+        current=CURRENT,
+        versions=VERSIONS,
+        partial_suffix=PARTIAL_SUFFIX,
+        data=DATA,
+        live=read_current(index_dir),
+        files_of=_files_of,
+    )
 
 
 def prune_versions(index_dir: Path, keep: Iterable[str | None]) -> list[str]:
-    """Delete every version folder except those in `keep`, then every data file no kept
-    version uses; returns the version names removed."""
+    """Delete every version folder except those in `keep` (the live one first), then every
+    data file no kept version uses; returns the version names removed."""
     index_dir = Path(index_dir)
-    keep_set = {k for k in keep if k}
+    kept = list(dict.fromkeys(k for k in keep if k))
     versions = index_dir / VERSIONS
     removed = []
     if versions.is_dir():
-        for child in versions.iterdir():
-            if child.name not in keep_set and (child.is_dir() or child.is_symlink()):
-                shutil.rmtree(child, ignore_errors=True)
+        for child in sorted(versions.iterdir()):
+            if child.name not in kept and (child.is_dir() or child.is_symlink()):
+                integrity.remove(child)
                 removed.append(child.name)
-    used: set[str] = set()
-    for name in keep_set:
-        try:
-            used.update(manifest_files(load_manifest(versions / name)))
-        except Exception:
-            return removed
-    data = index_dir / DATA
-    if data.is_dir():
-        for file in data.iterdir():
-            rel = f"{DATA}/{file.name}"
-            owner = rel.removesuffix("-wal").removesuffix("-shm").removesuffix("-journal")
-            if owner not in used:
-                file.unlink(missing_ok=True)
+    integrity.prune_data(index_dir, DATA, [versions / name for name in kept], _files_of)
     return removed
