@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +20,16 @@ from index.build import build_index
 from index.errors import ConfigError, IndexCorruptError, IndexMismatchError
 from index.store import (
     CURRENT,
+    DATA,
     MANIFEST,
     PARTIAL_SUFFIX,
-    PASSAGE_VECTORS,
     VERSIONS,
     IndexStore,
+    load_manifest,
+    manifest_files,
     read_current,
 )
+from index.store_writer import clean_partial_versions
 from tests.conftest import TEST_DATA
 from tests.fakes import HashEmbedder
 
@@ -54,12 +58,25 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def built(pristine: Path, tmp_path: Path) -> Path:
     """A fresh copy of an index of the test corpus (copied: a build costs more)."""
-    shutil.copytree(pristine, tmp_path / "idx")
+    shutil.copytree(pristine, tmp_path / "idx", symlinks=True)
     return tmp_path / "idx"
 
 
 def live(index_dir: Path) -> Path:
     return index_dir / VERSIONS / str(read_current(index_dir))
+
+
+def used_files(index_dir: Path) -> list[Path]:
+    """The data files the live version reads, the database first."""
+    return [index_dir / rel for rel in manifest_files(load_manifest(live(index_dir)))]
+
+
+def passage_vectors(index_dir: Path) -> Path:
+    return next(p for p in used_files(index_dir) if p.suffix == ".f32")
+
+
+def database(index_dir: Path) -> Path:
+    return used_files(index_dir)[0]
 
 
 def open_store(index_dir: Path, full_check: bool | None = None) -> IndexStore:
@@ -76,30 +93,51 @@ def edit_manifest(version: Path, reseal: bool, **fields: object) -> None:
     manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
     manifest.update(fields)
     if reseal:
-        manifest = integrity.seal(manifest, version, MANIFEST)
+        names = manifest[integrity.CHECKSUMS]["files"]
+        manifest = integrity.seal(manifest, version.parent.parent, names)
     (version / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
 # Checksums
 
 
-def test_the_manifest_records_every_file_of_the_version(built: Path) -> None:
+def test_the_manifest_records_every_file_the_version_reads_but_the_database(
+    built: Path,
+) -> None:
     version = live(built)
     manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
     files = manifest[integrity.CHECKSUMS]["files"]
-    on_disk = {p.name for p in version.iterdir() if p.is_file()} - {MANIFEST}
-    assert set(files) == on_disk
+    on_disk = {f"{DATA}/{p.name}" for p in (built / DATA).iterdir()}
+    assert set(files) == on_disk - {manifest["database"]}
+    assert len(files) >= 5  # passage and sentence vectors and ids, the dense index
     for name, entry in files.items():
-        assert entry["size"] == (version / name).stat().st_size
-        assert entry["hash"] == integrity.file_digest(version / name)
+        assert entry["size"] == (built / name).stat().st_size
+        assert entry["hash"] == integrity.file_digest(built / name)
+
+
+def test_an_incremental_build_seals_its_new_files_and_carries_the_reused_ones(
+    corpus: Path, built: Path
+) -> None:
+    before = load_manifest(live(built))[integrity.CHECKSUMS]["files"]
+    (corpus / "lighthouse.txt").write_text("A new lighthouse article.", encoding="utf-8")
+    report = build_index(corpus, built, EMBEDDER)
+    assert report.updated == 1 and report.embedded < report.passages
+    after = load_manifest(live(built))[integrity.CHECKSUMS]["files"]
+    new = set(after) - set(before)
+    assert new and all(before[name] == after[name] for name in set(after) & set(before))
+    for name, entry in after.items():
+        assert entry["hash"] == integrity.file_digest(built / name)
+    with open_store(built, full_check=True) as store:
+        assert store.article("lighthouse.txt") is not None
 
 
 def test_a_flipped_bit_in_the_vectors_is_not_reused_and_not_left_live(
     corpus: Path, built: Path
 ) -> None:
     damaged = live(built)
-    flip_bit(damaged / PASSAGE_VECTORS)  # a float in the middle: the file still loads
-    with pytest.raises(IndexCorruptError, match=r"passage_vectors.npy does not match"):
+    target = passage_vectors(built)
+    flip_bit(target)  # a float in the middle: the file still loads
+    with pytest.raises(IndexCorruptError, match=rf"{target.name} does not match"):
         open_store(built)
     embedder = HashEmbedder()
     report = build_index(corpus, built, embedder)
@@ -154,24 +192,126 @@ def test_above_the_budget_open_checks_sizes_and_the_build_still_hashes(
     corpus: Path, built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(integrity, "FULL_CHECK_ON_OPEN_BYTES", 0)
-    flip_bit(live(built) / PASSAGE_VECTORS)
+    target = passage_vectors(built)
+    flip_bit(target)
     open_store(built).close()  # the known limit of a sizes-only check on open
     with pytest.raises(IndexCorruptError, match="does not match its checksum"):
         open_store(built, full_check=True)
     code = CliRunner().invoke(index.cli.index_group, ["verify", "--index", str(built)])
-    assert code.exit_code == 1 and "passage_vectors.npy does not match" in code.stderr
+    assert code.exit_code == 1 and f"{target.name} does not match" in code.stderr
     report = build_index(corpus, built, EMBEDDER)
     assert report.embedded == report.passages
-    truncated = live(built) / PASSAGE_VECTORS
+    truncated = passage_vectors(built)
     truncated.write_bytes(truncated.read_bytes()[:-4])
-    with pytest.raises(IndexCorruptError, match=r"passage_vectors.npy is .* bytes"):
+    with pytest.raises(IndexCorruptError, match=rf"{truncated.name} is .* bytes"):
         open_store(built)
+
+
+# The database: it changes in place, so SQLite's own checks and the rows' offsets guard it
+
+
+def phrase_offsets(path: Path, phrase: bytes) -> list[int]:
+    data, found, at = path.read_bytes(), [], 0
+    while (at := data.find(phrase, at)) >= 0:
+        found.append(at)
+        at += 1
+    return found
+
+
+def test_a_flipped_bit_in_any_copy_of_a_stored_text_is_refused_and_not_reused(
+    pristine: Path, corpus: Path, tmp_path: Path
+) -> None:
+    """The article row, the passage row and the full-text index's copy: each is caught by the
+    rows check or FTS5's integrity-check, and a build starts a fresh database."""
+    phrase = b"quarried on the island"
+    offsets = phrase_offsets(database(pristine), phrase)
+    assert len(offsets) >= 3, offsets
+    for n, at in enumerate(offsets):
+        index_dir = tmp_path / f"idx{n}"
+        shutil.copytree(pristine, index_dir, symlinks=True)
+        old_db = database(index_dir)
+        flip_bit(old_db, at + 3)  # "q" + 3 = "r" -> "s": the page still parses
+        with pytest.raises(IndexCorruptError, match=rf"{old_db.name}.*--rebuild") as caught:
+            open_store(index_dir)
+        assert "\n" not in str(caught.value)
+        report = build_index(corpus, index_dir, EMBEDDER)
+        assert report.unchanged == 0 and report.embedded == report.passages, n
+        assert database(index_dir) != old_db
+        with open_store(index_dir, full_check=True) as store:
+            article = store.article("lighthouse.txt")
+            assert article is not None and phrase.decode() in article.text
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "DROP TABLE sentences",
+        "DELETE FROM state",
+        "UPDATE state SET value = '../../x' WHERE key = 'version'",
+        "UPDATE sentences SET \"end\" = 10000000 WHERE id = 3",
+        "UPDATE passages SET text = 'x' || text WHERE id = 2",
+    ],
+)
+def test_a_database_that_parses_but_is_wrong_is_one_line(built: Path, damage: str) -> None:
+    db = sqlite3.connect(database(built))
+    db.execute(damage)
+    db.commit()
+    db.close()
+    with pytest.raises(IndexCorruptError, match=r"--rebuild`$") as caught:
+        open_store(built)
+    assert "\n" not in str(caught.value)
+
+
+def test_above_its_budget_open_checks_the_schema_and_a_build_still_checks_all(
+    corpus: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integrity, "FULL_DB_CHECK_ON_OPEN_BYTES", 0)
+    db = sqlite3.connect(database(built))
+    db.execute("UPDATE passages SET text = 'x' || text WHERE id = 2")
+    db.commit()
+    db.close()
+    open_store(built).close()  # the known limit of the cheap check on open
+    code = CliRunner().invoke(index.cli.index_group, ["verify", "--index", str(built)])
+    assert code.exit_code == 1 and "differs from its article" in code.stderr
+    report = build_index(corpus, built, EMBEDDER)
+    assert report.embedded == report.passages
+    open_store(built, full_check=True).close()
+
+
+# Data files no version needs
+
+
+def test_a_build_keeps_only_the_data_files_of_the_live_version_and_the_one_it_replaced(
+    corpus: Path, built: Path
+) -> None:
+    old = open_store(built)  # a server still answering from the first version
+    question = old.passage_vectors([0])
+    (built / DATA / "stray.bin").write_bytes(b"x")
+    (built / DATA / "stray-folder").mkdir()
+    for n in range(3):
+        (corpus / "lighthouse.txt").write_text(f"Lighthouse, edition {n}.", encoding="utf-8")
+        build_index(corpus, built, EMBEDDER)
+    versions = sorted(p.name for p in (built / VERSIONS).iterdir())
+    assert len(versions) == 2 and versions[-1] == read_current(built)
+    used = {
+        rel for name in versions for rel in manifest_files(load_manifest(built / VERSIONS / name))
+    }
+    on_disk = {f"{DATA}/{p.name}" for p in (built / DATA).iterdir()}
+    assert on_disk - used <= {f"{rel}-wal" for rel in used} | {f"{rel}-shm" for rel in used}
+    assert used <= on_disk
+    # The first version's files are gone from the folder; the store that has them open reads on.
+    assert old.article("lighthouse.txt") is not None
+    assert old.dense_search(question[0], 3)[0][0] == 0
+    old.close()
+    with open_store(built, full_check=True) as store:
+        article = store.article("lighthouse.txt")
+        assert article is not None and "edition 2" in article.text
 
 
 def test_verify_reads_every_file_and_says_so(built: Path) -> None:
     result = CliRunner().invoke(index.cli.index_group, ["verify", "--index", str(built)])
     assert result.exit_code == 0, result.output
-    files = len(list(live(built).iterdir()))
+    files = len(used_files(built)) + 1  # and the manifest
     assert f"{files} files" in result.stdout and "no damage found" in result.stdout
 
 
@@ -226,6 +366,26 @@ def _everything_but_the_lock_gone(index_dir: Path) -> None:
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
+def _garbage_database(index_dir: Path) -> None:
+    database(index_dir).write_bytes(b"\xff\xfe garbage \x00" * 100)
+
+
+def _data_files_missing(index_dir: Path) -> None:
+    for path in used_files(index_dir)[1:]:
+        path.unlink()
+
+
+def _data_is_a_file(index_dir: Path) -> None:
+    shutil.rmtree(index_dir / DATA)
+    (index_dir / DATA).write_text("not a folder")
+
+
+def _stray_data(index_dir: Path) -> None:
+    (index_dir / DATA / "db-x.sqlite").mkdir()
+    (index_dir / DATA / "notes.txt").write_text("stray")
+    os.symlink("/nonexistent", index_dir / DATA / "dangling")
+
+
 def _lock_is_a_folder(index_dir: Path) -> None:
     (index_dir / "build.lock").unlink()
     (index_dir / "build.lock").mkdir()
@@ -240,6 +400,10 @@ STATES = [
     _versions_is_a_file,
     _stray_files,
     _everything_but_the_lock_gone,
+    _garbage_database,
+    _data_files_missing,
+    _data_is_a_file,
+    _stray_data,
 ]
 
 
@@ -273,7 +437,7 @@ def test_a_build_with_nothing_to_do_still_clears_leftovers(corpus: Path, built: 
     versions = built / VERSIONS
     live_name = str(read_current(built))
     for name in ("20000101T000000-000000-1", "20000102T000000-000000-1", "29991231T0-0-1"):
-        shutil.copytree(versions / live_name, versions / name)
+        shutil.copytree(versions / live_name, versions / name, symlinks=True)
     (versions / ("29991231T1-0-1" + PARTIAL_SUFFIX)).mkdir()
     (built / (CURRENT + ".tmp")).write_text("29991231T0-0-1\n")
     calls = EMBEDDER.calls
@@ -286,12 +450,11 @@ def test_a_build_with_nothing_to_do_still_clears_leftovers(corpus: Path, built: 
 
 def test_with_no_readable_live_version_no_complete_version_is_removed(built: Path) -> None:
     versions = built / VERSIONS
-    shutil.copytree(live(built), versions / "20000101T000000-000000-1")
+    shutil.copytree(live(built), versions / "20000101T000000-000000-1", symlinks=True)
     (built / CURRENT).write_bytes(b"\xff")
-    removed = integrity.tidy(
-        built, current=CURRENT, versions=VERSIONS, partial_suffix=PARTIAL_SUFFIX
-    )
-    assert removed == [] and len(list(versions.iterdir())) == 2
+    data = sorted((built / DATA).iterdir())
+    assert clean_partial_versions(built) == []
+    assert len(list(versions.iterdir())) == 2 and sorted((built / DATA).iterdir()) == data
 
 
 # File modes
@@ -305,7 +468,8 @@ def umask() -> Iterator[None]:
 
 
 def modes_under(root: Path) -> dict[str, int]:
-    paths = [root, *root.rglob("*")]
+    """Modes of every file and folder; symlinks have none of their own on Linux."""
+    paths = [p for p in [root, *root.rglob("*")] if not p.is_symlink()]
     return {str(p.relative_to(root)): stat.S_IMODE(p.lstat().st_mode) for p in paths}
 
 
@@ -323,8 +487,10 @@ def test_everything_a_build_writes_has_sane_modes_whatever_the_umask(
     (corpus / "lighthouse.txt").write_text("A new lighthouse article.", encoding="utf-8")
     build_index(corpus, index_dir, EMBEDDER)
     build_index(corpus, index_dir, EMBEDDER)
-    modes = modes_under(tmp_path / "new")
+    with open_store(index_dir):  # a reader: SQLite's -wal and -shm files beside the database
+        modes = modes_under(tmp_path / "new")
     assert len(modes) > 10
+    assert any(name.endswith("-wal") for name in modes) and any(n.endswith("-shm") for n in modes)
     for name, mode in modes.items():
         expected = dir_mode if (tmp_path / "new" / name).is_dir() else file_mode
         assert mode == expected, f"{name} is {mode:o}, expected {expected:o}"

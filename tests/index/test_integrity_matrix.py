@@ -2,9 +2,10 @@
 
 Each case must end in one line naming the problem and the command that fixes it (exit code 1,
 no traceback, no answer served), a plain `citebot index build` must then re-embed everything
-rather than trust the damaged vectors, and the command the message names must fix it. The files
-are found at run time (every file of the live version folder, and CURRENT), so the matrix holds
-for whatever files the store writes.
+rather than trust the damaged vectors or rows, and the command the message names must fix it. The
+files are found at run time (every file of the live version folder, every data file its manifest
+lists, the database among them, and CURRENT), so the matrix holds for whatever files the store
+writes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.cli import main
 from index.build import build_index
 from index.engine import Engine
 from index.errors import CitebotError
-from index.store import CURRENT, VERSIONS, read_current
+from index.store import CURRENT, VERSIONS, load_manifest, manifest_files, read_current
 from tests.conftest import ROOT, TEST_DATA
 from tests.fakes import HashEmbedder
 
@@ -71,11 +72,17 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
 
 
 def live_files(index_dir: Path) -> list[Path]:
-    """Every file of the live version, and CURRENT."""
+    """Every file of the live version's folder, every data file it uses, and CURRENT."""
     version = index_dir / VERSIONS / str(read_current(index_dir))
-    files = sorted(p for p in version.rglob("*") if p.is_file())
-    assert files, "the live version has no files"
-    return [*files, index_dir / CURRENT]
+    own = sorted(p for p in version.rglob("*") if p.is_file() and not p.is_symlink())
+    data = [index_dir / rel for rel in manifest_files(load_manifest(version))]
+    assert own and len(data) >= 6, "the live version has too few files"
+    return [*own, *data, index_dir / CURRENT]
+
+
+def kind(path: Path) -> str:
+    """A file's name without the version it belongs to (data files carry it)."""
+    return re.sub(r"\d{8}T\d{6}-\d{6}-\d+", "<version>", path.name)
 
 
 def invoke(*args: str) -> Result:
@@ -142,7 +149,7 @@ def test_every_damaged_file_is_one_line_then_a_build_fixes_it(
     corpus, source = pristine
     for position in range(len(live_files(source))):
         index_dir = tmp_path / f"idx{position}"
-        shutil.copytree(source, index_dir)
+        shutil.copytree(source, index_dir, symlinks=True)
         target = live_files(index_dir)[position]
         what = f"{how} {target.name}"
         DAMAGE[how](target)
@@ -155,8 +162,10 @@ def test_every_damaged_file_is_one_line_then_a_build_fixes_it(
         assert counts[1] == counts[2], f"{what}: vectors reused: {build.stdout}"
         assert_answers(index_dir)
 
-        DAMAGE[how](live_files(index_dir)[position])
-        assert_refused(corpus, index_dir, what, target.name)
+        again = live_files(index_dir)[position]  # the same file of the new version
+        assert kind(again) == kind(target), f"{what}: now {again.name}"
+        DAMAGE[how](again)
+        assert_refused(corpus, index_dir, what, again.name)
         args = [*fix.split()[1:], "--corpus", str(corpus), "--index", str(index_dir)]
         result = invoke(*args)
         assert result.exit_code == 0, f"{what}: `{fix}` failed: {result.output}"
@@ -187,7 +196,7 @@ def test_a_real_process_prints_one_line_and_no_traceback(
     """What a person sees: nothing from a library or the interpreter beyond the one line."""
     corpus, source = pristine
     index_dir = tmp_path / "idx"
-    shutil.copytree(source, index_dir)
+    shutil.copytree(source, index_dir, symlinks=True)
     empty(next(p for p in live_files(index_dir) if p.suffix == ".npy"))
     result = citebot("ask", "--index", str(index_dir), QUESTION)
     assert (result.returncode, result.stdout) == (1, "")
