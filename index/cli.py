@@ -124,7 +124,11 @@ def verify_command(index_dir: Path | None) -> None:
     with (
         user_errors(),
         IndexStore.open(
-            index_dir or default_index_dir(), embedder.name, embedder.dimension, full_check=True
+            index_dir or default_index_dir(),
+            embedder.name,
+            embedder.dimension,
+            full_check=True,
+            db_check="all",
         ) as store,
     ):
         files = len(store.data_files()) + 1  # and the manifest

@@ -16,7 +16,7 @@ import re
 import shutil
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -216,11 +216,31 @@ def verify_files(folder: Path, manifest: dict[str, Any], *, full: bool | None = 
 
 # The database
 
-# SQLite's own checks of the one database every version shares (it changes in place, so no
-# version can record a checksum of it). Opening runs the full check while the database is at
-# most this size (tests/bench/integrity.py measures it); above it, only the cheap one.
-FULL_DB_CHECK_ON_OPEN_BYTES = 64 << 20
+# SQLite's own checks of the database every version shares (it changes in place, so no version
+# can record a checksum of it), by level: "schema" (header, tables; ~1 ms at any size), "pages"
+# (+ PRAGMA quick_check: every page and b-tree well formed; ~8 us a passage) and "all" (+ FTS5's
+# integrity-check of its index against its rows, ~39 us a passage, and the rows' texts against
+# their offsets, ~14 us a passage). Measured at 10,000 passages (a 37 MB database) with
+# tests/bench/integrity.py's figures; they grow with the database.
+# Opening for serving runs "all" while the database is at most this size (~2,000 passages,
+# <= ~0.15 s), else "schema":
+FULL_DB_CHECK_ON_OPEN_BYTES = 8 << 20
+# Before a build reuses rows it runs "all" up to this size (~17,000 passages, <= ~1 s), else
+# "pages"; `citebot index verify` runs "all" at any size.
+FULL_DB_CHECK_ON_BUILD_BYTES = 64 << 20
+DB_CHECKS = ("schema", "pages", "all")
 _SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def database_check_level(path: Path, full: bool | None) -> str:
+    """The level of check for the database at `path`: `full` None when opening to serve, True
+    before a build reuses it, False for the cheap check only."""
+    if full is False:
+        return "schema"
+    size = path.stat().st_size
+    if full is None:
+        return "all" if size <= FULL_DB_CHECK_ON_OPEN_BYTES else "schema"
+    return "all" if size <= FULL_DB_CHECK_ON_BUILD_BYTES else "pages"
 
 
 def check_database_header(path: Path) -> None:
@@ -243,17 +263,18 @@ def check_database(
     path: Path,
     *,
     tables: Iterable[str],
-    full: bool,
+    level: str,
     content: Callable[[sqlite3.Connection], str | None] | None = None,
 ) -> None:
     """Check the database at `path` on a connection of its own; raises IndexCorruptError.
 
-    Always: its header, and that every one of `tables` is in its schema (cheap: the schema
-    pages only). With `full`: each FTS5 table's integrity-check of its index against its rows
-    (which takes the write lock for a moment, so it waits for a build's commit; skipped where
-    the database cannot be written), `PRAGMA quick_check` (every page and b-tree well formed)
-    and `content(db)` (the rows against their own checksums), which returns what is wrong.
+    "schema": its header, and every one of `tables` in its schema. "pages": and PRAGMA
+    quick_check. "all": and each FTS5 table's integrity-check (it takes the write lock for a
+    moment, so it waits for a build's commit; skipped where the database cannot be written)
+    and `content(db)` (the rows against each other), which returns what is wrong or None.
     """
+    if level not in DB_CHECKS:
+        raise ValueError(level)
     check_database_header(path)
     try:
         db = sqlite3.connect(path, isolation_level=None, timeout=30)
@@ -264,16 +285,17 @@ def check_database(
         missing = sorted(set(tables) - set(schema))
         if missing:
             raise damaged(path.parent, f"{path.name} has no table {missing[0]}")
-        if not full:
+        if level == "schema":
             return
-        for table in tables:
-            if _FTS5.search(str(schema.get(table) or "")):
-                _fts_check(db, table)
+        if level == "all":
+            for table in tables:
+                if _FTS5.search(str(schema.get(table) or "")):
+                    _fts_check(db, table)
         db.execute("BEGIN")
         problems = [str(row[0]) for row in db.execute("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
             raise damaged(path.parent, f"{path.name} fails its check ({'; '.join(problems)})")
-        problem = content(db) if content is not None else None
+        problem = content(db) if content is not None and level == "all" else None
         if problem:
             raise damaged(path.parent, f"{path.name}: {problem}")
     except sqlite3.Error as exc:

@@ -22,7 +22,6 @@ version (WAL snapshots) while newer ones are committed and old rows deleted besi
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sqlite3
@@ -268,13 +267,15 @@ class IndexStore:
         *,
         load_dense: bool = True,
         full_check: bool | None = None,
+        db_check: str | None = None,
     ) -> IndexStore:
         """Open the live version; raises IndexNotBuiltError, IndexMismatchError or corrupt.
 
         `load_dense=False` leaves the dense index unread until a search needs it (builds).
-        The version's files are checked against its manifest (sizes always, hashes when
-        `full_check`) and the database by SQLite (schema always; page, FTS and row checks
-        when `full_check`); None: the full checks while they are quick (integrity's budgets).
+        The version's files are checked against its manifest: sizes always, hashes when
+        `full_check` (None: while that is quick). The database is checked by SQLite at the
+        level `integrity.database_check_level` picks for `full_check` (True: before a build
+        reuses it), or at `db_check` ("schema", "pages", "all").
         """
         index_dir = Path(index_dir)
         named = integrity.read_current(
@@ -288,10 +289,8 @@ class IndexStore:
         check_compatible(manifest, model_name, dimension)
         database = index_dir / str(manifest["database"])
         integrity.check_database_header(database)
-        db_full = full_check
-        if db_full is None:
-            db_full = database.stat().st_size <= integrity.FULL_DB_CHECK_ON_OPEN_BYTES
-        integrity.check_database(database, tables=TABLES, full=db_full, content=_rows_problem)
+        level = db_check or integrity.database_check_level(database, full_check)
+        integrity.check_database(database, tables=TABLES, level=level, content=_rows_problem)
         db, live = _snapshot(database)
         try:
             if live != named:  # committed by a build stopped before it rewrote CURRENT
@@ -543,9 +542,7 @@ def _rows_problem(db: sqlite3.Connection) -> str | None:
             pending = passages.fetchone()
     if pending is not None:
         return f"passage of {pending[0]!r:.60} has no article"
-    for article_id, start, end in db.execute(
-        'SELECT article_id, "start", "end" FROM sentences'
-    ):
+    for article_id, start, end in db.execute('SELECT article_id, "start", "end" FROM sentences'):
         if not 0 <= start < end <= lengths.get(article_id, -1):
             return f"a sentence of {article_id!r:.60} lies outside its article"
     return None

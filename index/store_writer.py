@@ -6,7 +6,6 @@ See `index.store` for the layout and why a kill at any moment leaves a complete 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import sqlite3
@@ -352,6 +351,7 @@ class LocalBackend:
                     str(manifest["model"]),
                     int(manifest["dimension"]),
                     load_dense=False,
+                    full_check=True,  # nothing is reused from a version that fails its check
                 )
             try:
                 writer = VersionWriter(self.index_dir, version, previous)

@@ -1,4 +1,5 @@
-"""What the index's checksums cost: hash speed per MB, and checking a version on open.
+"""What the index's checks cost: hash speed per MB, SQLite's checks of the database, and
+checking a version on open.
 
 Usage: python -m tests.bench.integrity [--scale-mb 1536]
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -21,7 +23,7 @@ import numpy as np
 
 from index import integrity
 from index.build import build_index
-from index.store import MANIFEST, IndexStore, load_manifest, read_current
+from index.store import MANIFEST, TABLES, IndexStore, _rows_problem, load_manifest, read_current
 from tests.conftest import ROOT
 from tests.fakes import HashEmbedder
 
@@ -74,21 +76,54 @@ def sample_corpus(folder: Path) -> None:
     build_index(ROOT / "corpus", index_dir, embedder)
     version = index_dir / "versions" / str(read_current(index_dir))
     manifest = load_manifest(version)
+    database = index_dir / str(manifest["database"])
     size_mb = integrity.data_bytes(manifest) / 1e6
-    print(f"sample corpus: {len(manifest['checksums']['files']) + 1} files, {size_mb:.2f} MB")
+    db_mb = database.stat().st_size / 1e6
+    passages = int(manifest["counts"]["passages"])
+    print(
+        f"sample corpus: {passages} passages; {len(manifest['checksums']['files'])} data files, "
+        f"{size_mb:.2f} MB; database {db_mb:.2f} MB"
+    )
+
+    def db_check(level: str) -> None:
+        integrity.check_database(database, tables=TABLES, level=level, content=_rows_problem)
+
+    def pragma(sql: str) -> Callable[[], object]:
+        def run() -> object:
+            db = sqlite3.connect(database)
+            try:
+                return db.execute(sql).fetchall()
+            finally:
+                db.close()
+
+        return run
+
     figures = {
         "read manifest": lambda: integrity.read_manifest(version / MANIFEST),
-        "sizes only": lambda: integrity.verify_files(version, manifest, full=False),
-        "sizes + hashes": lambda: integrity.verify_files(version, manifest, full=True),
-        "open, sizes only": lambda: IndexStore.open(
+        "files: sizes only": lambda: integrity.verify_files(index_dir, manifest, full=False),
+        "files: sizes + hashes": lambda: integrity.verify_files(index_dir, manifest, full=True),
+        "db: level schema": lambda: db_check("schema"),
+        "db: level pages": lambda: db_check("pages"),
+        "db: quick_check": pragma("PRAGMA quick_check"),
+        "db: integrity_check": pragma("PRAGMA integrity_check"),
+        "db: FTS5 integrity-check": pragma(
+            "INSERT INTO passages_fts(passages_fts) VALUES ('integrity-check')"
+        ),
+        "db: rows vs offsets": lambda: _rows_problem(sqlite3.connect(database)),
+        "db: level all": lambda: db_check("all"),
+        "open, cheap checks": lambda: IndexStore.open(
             index_dir, embedder.name, embedder.dimension, full_check=False
         ).close(),
-        "open, full check": lambda: IndexStore.open(
+        "open to serve (default)": lambda: IndexStore.open(
+            index_dir, embedder.name, embedder.dimension
+        ).close(),
+        "open before reuse": lambda: IndexStore.open(
             index_dir, embedder.name, embedder.dimension, full_check=True
         ).close(),
     }
     for name, run in figures.items():
-        print(f"  {name:17s} {median_seconds(run) * 1000:7.2f} ms")
+        ms = median_seconds(run) * 1000
+        print(f"  {name:25s} {ms:8.2f} ms  {ms / passages * 1000:7.2f} us/passage")
 
 
 def main() -> None:

@@ -248,7 +248,7 @@ def test_a_flipped_bit_in_any_copy_of_a_stored_text_is_refused_and_not_reused(
         "DROP TABLE sentences",
         "DELETE FROM state",
         "UPDATE state SET value = '../../x' WHERE key = 'version'",
-        "UPDATE sentences SET \"end\" = 10000000 WHERE id = 3",
+        'UPDATE sentences SET "end" = 10000000 WHERE id = 3',
         "UPDATE passages SET text = 'x' || text WHERE id = 2",
     ],
 )
@@ -262,17 +262,39 @@ def test_a_database_that_parses_but_is_wrong_is_one_line(built: Path, damage: st
     assert "\n" not in str(caught.value)
 
 
+def _edit_a_passage(index_dir: Path) -> None:
+    db = sqlite3.connect(database(index_dir))
+    db.execute("UPDATE passages SET text = 'x' || text WHERE id = 2")
+    db.commit()
+    db.close()
+
+
 def test_above_its_budget_open_checks_the_schema_and_a_build_still_checks_all(
     corpus: Path, built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(integrity, "FULL_DB_CHECK_ON_OPEN_BYTES", 0)
-    db = sqlite3.connect(database(built))
-    db.execute("UPDATE passages SET text = 'x' || text WHERE id = 2")
-    db.commit()
-    db.close()
+    _edit_a_passage(built)
     open_store(built).close()  # the known limit of the cheap check on open
     code = CliRunner().invoke(index.cli.index_group, ["verify", "--index", str(built)])
     assert code.exit_code == 1 and "differs from its article" in code.stderr
+    report = build_index(corpus, built, EMBEDDER)
+    assert report.embedded == report.passages
+    open_store(built, full_check=True).close()
+
+
+def test_above_the_build_budget_a_build_still_runs_quick_check(
+    corpus: Path, built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(integrity, "FULL_DB_CHECK_ON_OPEN_BYTES", 0)
+    monkeypatch.setattr(integrity, "FULL_DB_CHECK_ON_BUILD_BYTES", 0)
+    _edit_a_passage(built)
+    report = build_index(corpus, built, EMBEDDER)  # rows that parse are the known limit
+    assert report.embedded == 0
+    code = CliRunner().invoke(index.cli.index_group, ["verify", "--index", str(built)])
+    assert code.exit_code == 1 and "differs from its article" in code.stderr
+    flip_bit(database(built))  # the middle of a b-tree page: quick_check sees it
+    with pytest.raises(IndexCorruptError, match="malformed"):
+        open_store(built, full_check=True)
     report = build_index(corpus, built, EMBEDDER)
     assert report.embedded == report.passages
     open_store(built, full_check=True).close()
