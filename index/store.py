@@ -333,8 +333,16 @@ class IndexStore:
         return total
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Rows of a query; damage found in the database on the way is an IndexCorruptError."""
         with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._db.execute(sql, tuple(params)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+                if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+                    database = self.index_dir / str(self.manifest["database"])
+                    raise integrity.damaged(database.parent, f"{database.name}: {exc}") from exc
+                raise
 
     def _count(self, table: str) -> int:
         return int(self._query(f"SELECT count(*) FROM {table}")[0][0])

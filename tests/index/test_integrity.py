@@ -300,6 +300,21 @@ def test_above_the_build_budget_a_build_still_runs_quick_check(
     open_store(built, full_check=True).close()
 
 
+def test_damage_met_while_serving_is_one_line(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the open budget a damaged page is found only when a query reads it."""
+    monkeypatch.setattr(integrity, "FULL_DB_CHECK_ON_OPEN_BYTES", 0)
+    flip_bit(database(built))
+    with (
+        open_store(built) as store,
+        pytest.raises(IndexCorruptError, match=r"malformed; rebuild it with") as caught,
+    ):
+        for article in store.articles():
+            store.article(article.id)
+            store.article_passages(article.id)
+            store.article_sentences(article.id)
+    assert "\n" not in str(caught.value)
+
+
 # Data files no version needs
 
 
