@@ -218,10 +218,10 @@ def verify_files(folder: Path, manifest: dict[str, Any], *, full: bool | None = 
 
 # SQLite's own checks of the database every version shares (it changes in place, so no version
 # can record a checksum of it), by level: "schema" (header, tables; ~1 ms at any size), "pages"
-# (+ PRAGMA quick_check: every page and b-tree well formed; ~8 us a passage) and "all" (+ FTS5's
-# integrity-check of its index against its rows, ~39 us a passage, and the rows' texts against
-# their offsets, ~14 us a passage). Measured at 10,000 passages (a 37 MB database) with
-# tests/bench/integrity.py's figures; they grow with the database.
+# (+ PRAGMA quick_check: every page and b-tree well formed; 5-8 us a passage) and "all" (+ FTS5's
+# integrity-check of its index against its rows, 25-39 us a passage, and the rows' texts against
+# their offsets, 10-14 us a passage). Measured at 10,000 passages (a 37 MB database) on a shared
+# machine; tests/bench/integrity.py gives them at the sample size. They grow with the database.
 # Opening for serving runs "all" while the database is at most this size (~2,000 passages,
 # <= ~0.15 s), else "schema":
 FULL_DB_CHECK_ON_OPEN_BYTES = 8 << 20
