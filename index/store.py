@@ -553,6 +553,15 @@ def _rows_problem(db: sqlite3.Connection) -> str | None:
     for article_id, start, end in db.execute('SELECT article_id, "start", "end" FROM sentences'):
         if not 0 <= start < end <= lengths.get(article_id, -1):
             return f"a sentence of {article_id!r:.60} lies outside its article"
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'terms'").fetchone():
+        row = db.execute(
+            "SELECT term FROM (SELECT term, doc FROM terms "
+            "EXCEPT SELECT term, doc FROM passages_vocab) UNION ALL "
+            "SELECT term FROM (SELECT term, doc FROM passages_vocab "
+            "EXCEPT SELECT term, doc FROM terms) LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            return f"its term counts differ from its full-text index at {str(row[0])!r:.40}"
     return None
 
 

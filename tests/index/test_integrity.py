@@ -262,6 +262,17 @@ def test_a_database_that_parses_but_is_wrong_is_one_line(built: Path, damage: st
     assert "\n" not in str(caught.value)
 
 
+def break_btree(path: Path, table: str) -> None:
+    """Spoil the page type of a table's root page: SQLite can no longer read the table."""
+    db = sqlite3.connect(path)
+    root = int(
+        db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+    )
+    page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
+    db.close()
+    flip_bit(path, (root - 1) * page_size + (100 if root == 1 else 0))
+
+
 def _edit_a_passage(index_dir: Path) -> None:
     db = sqlite3.connect(database(index_dir))
     db.execute("UPDATE passages SET text = 'x' || text WHERE id = 2")
@@ -292,7 +303,7 @@ def test_above_the_build_budget_a_build_still_runs_quick_check(
     assert report.embedded == 0
     code = CliRunner().invoke(index.cli.index_group, ["verify", "--index", str(built)])
     assert code.exit_code == 1 and "differs from its article" in code.stderr
-    flip_bit(database(built))  # the middle of a b-tree page: quick_check sees it
+    break_btree(database(built), "articles")  # quick_check sees it
     with pytest.raises(IndexCorruptError, match="malformed"):
         open_store(built, full_check=True)
     report = build_index(corpus, built, EMBEDDER)
@@ -303,7 +314,7 @@ def test_above_the_build_budget_a_build_still_runs_quick_check(
 def test_damage_met_while_serving_is_one_line(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the open budget a damaged page is found only when a query reads it."""
     monkeypatch.setattr(integrity, "FULL_DB_CHECK_ON_OPEN_BYTES", 0)
-    flip_bit(database(built))
+    break_btree(database(built), "articles")  # opening reads the state and counts, not this
     with (
         open_store(built) as store,
         pytest.raises(IndexCorruptError, match=r"malformed; rebuild it with") as caught,
