@@ -8,8 +8,9 @@ Layout of `index_dir`:
                                p-<v>.ids.npy / p-<v>.vec.npy (passage vectors, float32),
                                s-<v>.ids.npy / s-<v>.vec.npy (sentence vectors, float16),
                                ann-<v>.faiss, delta-<v>.npy, tomb-<v>.npy (dense index)
-    versions/<version>/        manifest.json (lists every data file the version uses) and
-                               meta.sqlite, a link to its database
+    versions/<version>/        manifest.json (lists every data file the version uses, with
+                               the size and xxh3 hash of each but the database, and a hash of
+                               its own) and meta.sqlite, a link to its database
 
 Files in data/ never change once written, except the database. A full build writes a new
 database and switches CURRENT to it. An incremental build writes the new rows' vectors and
@@ -18,6 +19,10 @@ the new version in the database's `state` table: that commit is the switch, so a
 it leaves the previous version serving and a kill after it leaves the new one complete.
 Each open store holds one read transaction for its whole life, so it keeps seeing its own
 version (WAL snapshots) while newer ones are committed and old rows deleted beside it.
+
+Opening checks the files against the manifest and the database with SQLite's own checks
+(`index.integrity`; how much depends on size and on whether a build is about to reuse them);
+any damage is one IndexCorruptError line ending in the command that fixes it.
 """
 
 from __future__ import annotations
