@@ -1,9 +1,12 @@
-"""The index checks itself: checksummed files, a sealed manifest, a sane CURRENT, safe modes.
+"""The index checks itself: checksummed files, a sealed manifest, SQLite's checks of the
+database, a sane CURRENT, tidy leftovers, safe modes.
 
-Works on any version folder and its manifest (a dict), whatever files the store keeps in it:
-`write_manifest` records the size and xxh3-128 hash of every other file in the folder and a
-hash over the manifest body; `read_manifest` and `verify_files` check them when a version is
-opened. Every failure is an IndexCorruptError of one line ending in the command that fixes it.
+Works on a manifest (a dict) and the files it names, whatever files the store keeps:
+`write_manifest` records the size and xxh3-128 hash of each file written once and never changed
+(named relative to a root folder) and a hash over the manifest body; `read_manifest` and
+`verify_files` check them when a version is opened. A database changed in place cannot have a
+checksum: `check_database` runs SQLite's own checks on it instead. Every failure is an
+IndexCorruptError of one line ending in the command that fixes it.
 """
 
 from __future__ import annotations
@@ -181,7 +184,8 @@ def data_bytes(manifest: dict[str, Any]) -> int:
 
 
 def verify_files(folder: Path, manifest: dict[str, Any], *, full: bool | None = None) -> None:
-    """Check each file the manifest lists: present with its size and, if `full`, its hash.
+    """Check each file the manifest lists (relative to `folder`): present with its size and,
+    if `full`, its hash.
 
     `full=None` hashes when the files total at most FULL_CHECK_ON_OPEN_BYTES. Raises
     IndexCorruptError for the first file that fails.
