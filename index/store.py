@@ -74,7 +74,9 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(
     title, text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE passages_vocab USING fts5vocab(passages_fts, 'row');
+CREATE TABLE terms (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
 """
+TOKENIZER = "porter unicode61 remove_diacritics 2"
 
 
 def _read_current_file(index_dir: Path) -> str | None:
@@ -187,6 +189,9 @@ class IndexStore:
         self._lock = threading.Lock()
         self._dense: ann.DenseIndex | None = None
         self._stemmer: Any = None
+        self._terms = bool(
+            db.execute("SELECT 1 FROM sqlite_master WHERE name = 'terms'").fetchone()
+        )
         dim = int(manifest["dimension"])
         files = manifest.get("files", {})
         try:
@@ -407,9 +412,15 @@ class IndexStore:
     def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
         """Number of passages holding each FTS term (already tokenised and stemmed); 0 if none."""
         unique = sorted(set(terms))
+        # The terms table holds each term's count; passages_vocab counts its postings each time.
+        sql = (
+            "SELECT doc FROM terms WHERE term = ?"
+            if self._terms
+            else "SELECT doc FROM passages_vocab WHERE term = ?"
+        )
         found: dict[str, int] = {}
-        for term in unique:  # one indexed lookup each; an IN list scans the vocabulary
-            rows = self._query("SELECT doc FROM passages_vocab WHERE term = ?", (term,))
+        for term in unique:
+            rows = self._query(sql, (term,))
             found[term] = int(rows[0][0]) if rows else 0
         return found
 

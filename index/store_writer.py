@@ -28,6 +28,7 @@ from index.store import (
     META,
     PARTIAL_SUFFIX,
     SCHEMA,
+    TOKENIZER,
     VERSIONS,
     IndexStore,
     _fsync_dir,
@@ -49,6 +50,18 @@ def _insert(
     db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)", passages)
     db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", sentences)
     db.executemany("INSERT INTO passages_fts(rowid, title, text) VALUES (?, ?, ?)", fts)
+
+
+def _term_counts(rows: Iterable[tuple[Any, ...]]) -> list[tuple[str, int]]:
+    """(term, passages holding it) over (rowid, title, text) rows, tokenised as FTS5 does."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.execute(f"CREATE VIRTUAL TABLE t USING fts5(title, text, tokenize = '{TOKENIZER}')")
+        mem.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
+        mem.executemany("INSERT INTO t(rowid, title, text) VALUES (?, ?, ?)", rows)
+        return [(str(term), int(doc)) for term, doc in mem.execute("SELECT term, doc FROM v")]
+    finally:
+        mem.close()
 
 
 def _set_state(db: sqlite3.Connection, version: str) -> None:
@@ -150,6 +163,7 @@ class VersionWriter:
         if db is not None:
             rows.flush(db)
             db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
+            db.execute("INSERT INTO terms SELECT term, doc FROM passages_vocab")
             _set_state(db, self.version)
             db.commit()
             db.execute("PRAGMA journal_mode = WAL")
@@ -272,7 +286,13 @@ class VersionWriter:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
             db.execute("BEGIN IMMEDIATE")
+            gone: list[tuple[Any, ...]] = []
             for article_id in self._removals:
+                gone += db.execute(
+                    "SELECT rowid, title, text FROM passages_fts WHERE rowid IN "
+                    "(SELECT id FROM passages WHERE article_id = ?)",
+                    (article_id,),
+                ).fetchall()
                 db.execute(
                     "DELETE FROM passages_fts WHERE rowid IN "
                     "(SELECT id FROM passages WHERE article_id = ?)",
@@ -282,6 +302,16 @@ class VersionWriter:
                 db.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
                 db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             _insert(db, rows.articles, rows.passages, rows.sentences, rows.fts)
+            db.executemany(
+                "INSERT INTO terms VALUES (?, ?) "
+                "ON CONFLICT(term) DO UPDATE SET doc = doc + excluded.doc",
+                _term_counts(rows.fts),
+            )
+            db.executemany(
+                "UPDATE terms SET doc = doc - ? WHERE term = ?",
+                [(doc, term) for term, doc in _term_counts(gone)],
+            )
+            db.execute("DELETE FROM terms WHERE doc <= 0")
             _set_state(db, self.version)
             db.execute("COMMIT")
         except BaseException:

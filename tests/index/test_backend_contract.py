@@ -193,6 +193,11 @@ def test_a_change_set_goes_live_while_an_open_store_keeps_its_view(backend: Back
         assert new.article_count() == 60 and new.passage_count() == len(after)
         for pid, _ in new.dense_search(query, 50):
             assert pid in after
+        for word, stem in (("glacier", "glacier"), ("harbour", "harbour"), ("zzz", "zzz")):
+            holding = sum(
+                word in p.text.lower() for a in new.articles() for p in new.article_passages(a.id)
+            )
+            assert new.doc_freq([stem]) == {stem: holding}
         # The old view is whole: the same rows, search results and texts as before the change.
         assert all_passages(old) == before
         assert old.dense_search(query, 10) == dense_before
