@@ -68,7 +68,7 @@ def edit_one(corpus: Path, into: Path) -> Path:
     """A copy of the corpus with one article grown by a sentence."""
     shutil.copytree(corpus, into)
     skip = {"README.md", "ATTRIBUTION.md"}
-    article = [p for p in sorted(into.rglob("*.md")) if p.name not in skip][0]
+    article = next(p for p in sorted(into.rglob("*.md")) if p.name not in skip)
     article.write_text(
         article.read_text(encoding="utf-8") + "\n\nOne more sentence, added for the benchmark.\n",
         encoding="utf-8",
