@@ -477,6 +477,13 @@ class IndexStore:
             ]
         return np.array(sorted(found), dtype=np.int64)
 
+    def ids_from(self, table: str, first: int) -> np.ndarray:
+        """Ids of `passages` or `sentences` rows from `first` on, ascending."""
+        if table not in ("passages", "sentences"):
+            raise ValueError(table)
+        rows = self._query(f"SELECT id FROM {table} WHERE id >= ? ORDER BY id", (first,))
+        return np.array([int(r[0]) for r in rows], dtype=np.int64)
+
     def live_passage_ids(self) -> np.ndarray:
         return np.array([int(r[0]) for r in self._query("SELECT id FROM passages ORDER BY id")])
 

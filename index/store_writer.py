@@ -182,6 +182,11 @@ class VersionWriter:
                 "passages": old["passages"] - len(removed_p) + len(new_p),
                 "sentences": old["sentences"] - len(removed_s) + s_writer.count,
             }
+            new_s = np.arange(next_s, next_s + s_writer.count, dtype=np.int64)
+            if len(p_segments) > ann.MAX_SEGMENTS:
+                p_segments = self._merge_tail(prev, "passages", p_segments, removed_p, new_p, dim)
+            if len(s_segments) > ann.MAX_SEGMENTS:
+                s_segments = self._merge_tail(prev, "sentences", s_segments, removed_s, new_s, dim)
         table = ann.VectorTable(
             [(self.index_dir / i, self.index_dir / v) for i, v in p_segments], dim
         )
@@ -201,6 +206,31 @@ class VersionWriter:
         self.manifest = manifest
         (self.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         os.symlink(os.path.relpath(database, self.path), self.path / META)
+
+    def _merge_tail(
+        self,
+        prev: IndexStore,
+        table: str,
+        segments: list[list[str]],
+        removed: np.ndarray,
+        new: np.ndarray,
+        dim: int,
+    ) -> list[list[str]]:
+        """Every segment after the first merged into one holding only live rows."""
+        head, tail = segments[:1], segments[1:]
+        vectors = ann.VectorTable([(self.index_dir / i, self.index_dir / v) for i, v in tail], dim)
+        live = np.union1d(np.setdiff1d(prev.ids_from(table, int(vectors.ids[0])), removed), new)
+        suffix = Path(tail[0][1]).suffix
+        path = self._data(f"{table[0]}-{self.version}-merged{suffix}")
+        writer = ann.SegmentWriter(path, 0, dim)
+        try:
+            for _, part in vectors.chunks(live):
+                writer.add(part)
+            writer.finish(ids=live)
+        finally:
+            writer.close()
+        self._written += [writer.ids_path, writer.path]
+        return [*head, [self._rel(writer.ids_path), self._rel(writer.path)]]
 
     def _write_rows(
         self,
