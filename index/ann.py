@@ -34,6 +34,7 @@ NPROBES = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 RERANK = 3  # IVF candidates fetched per result wanted, then re-scored exactly
 COMPACT_FRACTION = 0.05
 COMPACT_MIN = 2_000
+MAX_SEGMENTS = 16  # past it, the segments after the first are merged into one
 VECTOR_SUFFIXES = {".f32": "float32", ".f16": "float16"}
 FLAT = "flat"
 IVF = "ivf-sq8"
@@ -112,12 +113,16 @@ class SegmentWriter:
         self.count += len(rows)
         return ids
 
-    def finish(self) -> None:
+    def finish(self, ids: np.ndarray | None = None) -> None:
+        """Close the file and write its ids: those allocated, or `ids` given in row order."""
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self._handle.close()
-        ids = np.arange(self.first_id, self.first_id + self.count, dtype=np.int64)
-        np.save(self.ids_path, ids)
+        if ids is None:
+            ids = np.arange(self.first_id, self.first_id + self.count, dtype=np.int64)
+        if len(ids) != self.count:
+            raise ValueError("segment ids do not match its rows")
+        np.save(self.ids_path, np.asarray(ids, dtype=np.int64))
 
     def close(self) -> None:
         if not self._handle.closed:

@@ -27,6 +27,7 @@ from index.store import (
     META,
     PARTIAL_SUFFIX,
     SCHEMA,
+    TOKENIZER,
     VERSIONS,
     IndexStore,
     _fsync_dir,
@@ -48,6 +49,18 @@ def _insert(
     db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)", passages)
     db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", sentences)
     db.executemany("INSERT INTO passages_fts(rowid, title, text) VALUES (?, ?, ?)", fts)
+
+
+def _term_counts(rows: Iterable[tuple[Any, ...]]) -> list[tuple[str, int]]:
+    """(term, passages holding it) over (rowid, title, text) rows, tokenised as FTS5 does."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.execute(f"CREATE VIRTUAL TABLE t USING fts5(title, text, tokenize = '{TOKENIZER}')")
+        mem.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
+        mem.executemany("INSERT INTO t(rowid, title, text) VALUES (?, ?, ?)", rows)
+        return [(str(term), int(doc)) for term, doc in mem.execute("SELECT term, doc FROM v")]
+    finally:
+        mem.close()
 
 
 def _set_state(db: sqlite3.Connection, version: str) -> None:
@@ -149,6 +162,7 @@ class VersionWriter:
         if db is not None:
             rows.flush(db)
             db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
+            db.execute("INSERT INTO terms SELECT term, doc FROM passages_vocab")
             _set_state(db, self.version)
             db.commit()
             db.execute("PRAGMA journal_mode = WAL")
@@ -167,6 +181,11 @@ class VersionWriter:
                 "passages": old["passages"] - len(removed_p) + len(new_p),
                 "sentences": old["sentences"] - len(removed_s) + s_writer.count,
             }
+            new_s = np.arange(next_s, next_s + s_writer.count, dtype=np.int64)
+            if len(p_segments) > ann.MAX_SEGMENTS:
+                p_segments = self._merge_tail(prev, "passages", p_segments, removed_p, new_p, dim)
+            if len(s_segments) > ann.MAX_SEGMENTS:
+                s_segments = self._merge_tail(prev, "sentences", s_segments, removed_s, new_s, dim)
         table = ann.VectorTable(
             [(self.index_dir / i, self.index_dir / v) for i, v in p_segments], dim
         )
@@ -192,6 +211,31 @@ class VersionWriter:
             known=known,
         )
         os.symlink(os.path.relpath(database, self.path), self.path / META)
+
+    def _merge_tail(
+        self,
+        prev: IndexStore,
+        table: str,
+        segments: list[list[str]],
+        removed: np.ndarray,
+        new: np.ndarray,
+        dim: int,
+    ) -> list[list[str]]:
+        """Every segment after the first merged into one holding only live rows."""
+        head, tail = segments[:1], segments[1:]
+        vectors = ann.VectorTable([(self.index_dir / i, self.index_dir / v) for i, v in tail], dim)
+        live = np.union1d(np.setdiff1d(prev.ids_from(table, int(vectors.ids[0])), removed), new)
+        suffix = Path(tail[0][1]).suffix
+        path = self._data(f"{table[0]}-{self.version}-merged{suffix}")
+        writer = ann.SegmentWriter(path, 0, dim)
+        try:
+            for _, part in vectors.chunks(live):
+                writer.add(part)
+            writer.finish(ids=live)
+        finally:
+            writer.close()
+        self._written += [writer.ids_path, writer.path]
+        return [*head, [self._rel(writer.ids_path), self._rel(writer.path)]]
 
     def _write_rows(
         self,
@@ -279,7 +323,13 @@ class VersionWriter:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
             db.execute("BEGIN IMMEDIATE")
+            gone: list[tuple[Any, ...]] = []
             for article_id in self._removals:
+                gone += db.execute(
+                    "SELECT rowid, title, text FROM passages_fts WHERE rowid IN "
+                    "(SELECT id FROM passages WHERE article_id = ?)",
+                    (article_id,),
+                ).fetchall()
                 db.execute(
                     "DELETE FROM passages_fts WHERE rowid IN "
                     "(SELECT id FROM passages WHERE article_id = ?)",
@@ -289,6 +339,16 @@ class VersionWriter:
                 db.execute("DELETE FROM sentences WHERE article_id = ?", (article_id,))
                 db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             _insert(db, rows.articles, rows.passages, rows.sentences, rows.fts)
+            db.executemany(
+                "INSERT INTO terms VALUES (?, ?) "
+                "ON CONFLICT(term) DO UPDATE SET doc = doc + excluded.doc",
+                _term_counts(rows.fts),
+            )
+            db.executemany(
+                "UPDATE terms SET doc = doc - ? WHERE term = ?",
+                [(doc, term) for term, doc in _term_counts(gone)],
+            )
+            db.execute("DELETE FROM terms WHERE doc <= 0")
             _set_state(db, self.version)
             db.execute("COMMIT")
         except BaseException:

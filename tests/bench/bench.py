@@ -30,7 +30,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
-XQUAD = ROOT.parent / "shared" / "data" / "xquad" / "xquad.en.json"
+XQUAD = Path(
+    os.environ.get("CITEBOT_XQUAD", ROOT.parent / "shared" / "data" / "xquad" / "xquad.en.json")
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -65,7 +67,8 @@ def embedding_figures() -> None:
 def edit_one(corpus: Path, into: Path) -> Path:
     """A copy of the corpus with one article grown by a sentence."""
     shutil.copytree(corpus, into)
-    article = sorted(into.rglob("*.md"))[0]
+    skip = {"README.md", "ATTRIBUTION.md"}
+    article = next(p for p in sorted(into.rglob("*.md")) if p.name not in skip)
     article.write_text(
         article.read_text(encoding="utf-8") + "\n\nOne more sentence, added for the benchmark.\n",
         encoding="utf-8",

@@ -193,6 +193,11 @@ def test_a_change_set_goes_live_while_an_open_store_keeps_its_view(backend: Back
         assert new.article_count() == 60 and new.passage_count() == len(after)
         for pid, _ in new.dense_search(query, 50):
             assert pid in after
+        for word, stem in (("glacier", "glacier"), ("harbour", "harbour"), ("zzz", "zzz")):
+            holding = sum(
+                word in p.text.lower() for a in new.articles() for p in new.article_passages(a.id)
+            )
+            assert new.doc_freq([stem]) == {stem: holding}
         # The old view is whole: the same rows, search results and texts as before the change.
         assert all_passages(old) == before
         assert old.dense_search(query, 10) == dense_before
@@ -222,3 +227,30 @@ def test_many_changes_compact_the_dense_index(
         assert set(hits) <= set(all_passages(store))
         article = store.article("a0015.txt")
         assert article is not None and article.text == make_article(15, version=3).text
+
+
+def test_many_updates_keep_few_vector_files(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ann, "MAX_SEGMENTS", 3)
+    for round_ in range(1, 7):
+        edited = make_article(round_, version=round_)
+        changes = ChangeSet(upserts=[rows_of(edited)], removals=[edited.id])
+        backend.apply(changes, manifest(), f"v{round_ + 1}")
+    with backend.open(EMBEDDER.name, EMBEDDER.dimension) as store:
+        files = store.manifest["files"]
+        assert len(files["passage_segments"]) <= 4 and len(files["sentence_segments"]) <= 4
+        for n in (0, 3, 6, 30):
+            article = store.article(f"a{n:04d}.txt")
+            assert article is not None
+            expected = rows_of(article)
+            passages = store.article_passages(article.id)
+            assert np.allclose(
+                store.passage_vectors([p.id for p in passages]), expected.passage_vectors
+            )
+            sentences = [sid for sid, _, _ in store.article_sentences(article.id)]
+            assert np.allclose(
+                store.sentence_vectors(sentences), expected.sentence_vectors, atol=1e-3
+            )
+        query = EMBEDDER.embed(["storm tower canal"])[0]
+        assert len(store.dense_search(query, 10)) == 10

@@ -140,18 +140,17 @@ def test_damaged_files_raise_index_corrupt(tmp_path: Path) -> None:
         IndexStore.open(tmp_path / "idx", EMBEDDER.name, EMBEDDER.dimension)
 
 
-def test_large_indexes_leave_common_words_out_of_lexical_search(
+def test_lexical_search_scores_the_rarest_words_within_its_budget(
     store: IndexStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import index.store
 
     both = '"the" OR "ferries"'
     assert store.lexical_search(both, 50) != store.lexical_search('"ferries"', 50)
-    monkeypatch.setattr(index.store, "LEXICAL_PRUNE_MIN", 1)
-    monkeypatch.setattr(index.store, "COMMON_FRACTION", 0.2)
-    assert store.doc_freq(["the"])["the"] > 0.2 * store.passage_count()
+    freq = store.doc_freq(["the", "ferri", "and"])
+    monkeypatch.setattr(index.store, "LEXICAL_POSTINGS", freq["ferri"])
+    assert store.passage_count() > freq["ferri"] < freq["the"]
     assert store.lexical_search(both, 50) == store.lexical_search('"ferries"', 50)
-    only_common = store.lexical_search('"the" OR "and"', 5)  # the rarer one stays
-    assert only_common and only_common == store.lexical_search(
-        '"and"' if store.doc_freq(["and"])["and"] < store.doc_freq(["the"])["the"] else '"the"', 5
-    )
+    rarer = '"and"' if freq["and"] < freq["the"] else '"the"'
+    monkeypatch.setattr(index.store, "LEXICAL_POSTINGS", 1)
+    assert store.lexical_search('"the" OR "and"', 5) == store.lexical_search(rarer, 5)
