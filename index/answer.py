@@ -18,6 +18,7 @@ import numpy as np
 
 from index.abstain import AbstainRule, agreement
 from index.answer_types import MONEY, NUMBER, question_names, question_type
+from index.backend import Store
 from index.embed import Embedder
 from index.errors import ConfigError
 from index.evidence import (
@@ -43,7 +44,6 @@ from index.question import (
 )
 from index.quotes import QuoteWeights, Sentence, Span, idf, score_sentences, select_quotes
 from index.retrieve import Candidate, Retrieval, retrieve
-from index.store import IndexStore
 from index.types import Answer, ArticleInfo, Quote, RetrievedPassage
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ class Answerer:
 
     def __init__(
         self,
-        store: IndexStore,
+        store: Store,
         embedder: Embedder,
         config: AnswerConfig | None = None,
         model: AnswerModel | None = None,

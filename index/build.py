@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from index.backend import ArticleRows, ChangeSet
 from index.embed import Embedder, SpanEmbedder
-from index.errors import CitebotError, ReindexInProgressError
+from index.errors import CitebotError
 from index.passages import make_passages, split_sentences
-from index.readers import read_corpus
+from index.readers import MAX_ARTICLE_BYTES, read_corpus
 from index.store import (
     FORMAT_VERSION,
     IndexStore,
-    SpanRow,
-    VersionWriter,
-    clean_partial_versions,
     library_versions,
-    prune_versions,
     read_current,
+    read_current_file,
+)
+from index.store_writer import (
+    VersionWriter,
+    build_lock,
+    clean_partial_versions,
+    prune_versions,
+    write_current,
 )
 from index.types import Article, BuildProgress, BuildReport, ProgressCallback
 
@@ -83,8 +86,10 @@ class _Chunked:
 
 @dataclass(slots=True)
 class _Plan:
-    chunks: list[_Chunked] = field(default_factory=list)
+    """What a build changes: articles to embed and write, and article ids to remove."""
+
     to_embed: list[_Chunked] = field(default_factory=list)
+    removals: list[str] = field(default_factory=list)
 
 
 def chunk_article(article: Article) -> _Chunked:
@@ -94,27 +99,14 @@ def chunk_article(article: Article) -> _Chunked:
     return _Chunked(article, passages, sentences)
 
 
-@contextmanager
-def _build_lock(index_dir: Path) -> Iterator[None]:
-    """One build per index folder at a time, across processes; released if the process dies."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / "build.lock", "a+") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ReindexInProgressError(f"another build of {index_dir} is running") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexStore | None:
     """The live version if its vectors can be reused by this build, else None."""
     if rebuild or read_current(index_dir) is None:
         return None
     try:
-        store = IndexStore.open(index_dir, embedder.name, embedder.dimension)
+        store = IndexStore.open(
+            index_dir, embedder.name, embedder.dimension, load_dense=False, full_check=True
+        )
     except CitebotError as exc:
         log.warning("not reusing the existing index: %s", exc)
         return None
@@ -126,31 +118,24 @@ def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexS
 
 
 def _plan(articles: list[Article], previous: IndexStore | None, report: BuildReport) -> _Plan:
+    """Chunk the new and changed articles; unchanged ones stay as they are in the index."""
     old_hashes = previous.content_hashes() if previous else {}
     plan = _Plan()
     for article in articles:
         old_hash = old_hashes.get(article.id)
         if previous is not None and old_hash == article.content_hash:
-            p_rows = previous.article_spans("passages", article.id)
-            s_rows = previous.article_spans("sentences", article.id)
-            chunk = _Chunked(
-                article,
-                [(s, e) for _, s, e in p_rows],
-                [(s, e) for _, s, e in s_rows],
-                previous.passage_vectors([i for i, _, _ in p_rows]),
-                previous.sentence_vectors([i for i, _, _ in s_rows]),
-            )
             report.unchanged += 1
+            continue
+        plan.to_embed.append(chunk_article(article))
+        if old_hash is None:
+            report.added += 1
         else:
-            chunk = chunk_article(article)
-            plan.to_embed.append(chunk)
-            if old_hash is None:
-                report.added += 1
-            else:
-                report.updated += 1
-        plan.chunks.append(chunk)
+            report.updated += 1
+            plan.removals.append(article.id)
     current_ids = {a.id for a in articles}
-    report.removed = sum(1 for article_id in old_hashes if article_id not in current_ids)
+    gone = [article_id for article_id in old_hashes if article_id not in current_ids]
+    report.removed = len(gone)
+    plan.removals += gone
     return plan
 
 
@@ -316,22 +301,6 @@ def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -
     return len(p_texts)
 
 
-def _rows(chunks: list[_Chunked], attr: str) -> list[SpanRow]:
-    return [
-        SpanRow(c.article.id, ordinal, start, end)
-        for c in chunks
-        for ordinal, (start, end) in enumerate(getattr(c, attr))
-    ]
-
-
-def _stack(chunks: list[_Chunked], attr: str, dimension: int) -> np.ndarray:
-    parts = [getattr(c, attr) for c in chunks]
-    parts = [p for p in parts if p is not None and len(p)]
-    if not parts:
-        return np.zeros((0, dimension), dtype=np.float32)
-    return np.concatenate(parts).astype(np.float32, copy=False)
-
-
 def _new_version_name() -> str:
     now = dt.datetime.now(dt.UTC)
     return f"{now:%Y%m%dT%H%M%S}-{now.microsecond:06d}-{os.getpid()}"
@@ -344,42 +313,46 @@ def build_index(
     *,
     progress: ProgressCallback | None = None,
     rebuild: bool = False,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
 ) -> BuildReport:
     """Index the corpus incrementally and switch to the new version atomically.
 
     Only articles whose content hash changed are embedded; `rebuild` re-embeds everything.
     When nothing changed and the live index is reusable, no new version is written.
-    Unreadable files are reported in the BuildReport, never raised.
+    Unreadable files (and files over `max_article_bytes`) are reported in the BuildReport,
+    never raised.
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     report = BuildReport()
-    articles, failures = read_corpus(corpus_dir)
+    articles, failures = read_corpus(corpus_dir, max_bytes=max_article_bytes)
     report.failures, report.failed = failures, len(failures)
     if progress is not None:
         progress(BuildProgress("reading", len(articles), len(articles)))
-    with _build_lock(index_dir):
+    with build_lock(index_dir):
         clean_partial_versions(index_dir)
         previous = _open_previous(index_dir, embedder, rebuild)
         try:
             plan = _plan(articles, previous, report)
-            report.articles = len(plan.chunks)
-            report.passages = sum(len(c.passages) for c in plan.chunks)
-            if previous is not None and not plan.to_embed and not report.removed:
+            report.articles = len(articles)
+            if previous is not None and not plan.to_embed and not plan.removals:
+                report.passages = previous.passage_count()
                 report.seconds = time.perf_counter() - started
                 log.info("index %s is up to date", previous.version)
+                if read_current_file(index_dir) != previous.version:
+                    write_current(index_dir, previous.version)  # a build stopped before it
                 return report
             embed_started = time.perf_counter()
             report.embedded = _embed(plan, embedder, progress)
             embed_seconds = time.perf_counter() - embed_started
             if progress is not None:
                 progress(BuildProgress("writing", 0, 1))
-            version = _write_version(index_dir, plan, embedder, report, embed_seconds)
+            writer = _write_version(index_dir, plan, previous, embedder, report, embed_seconds)
         finally:
             if previous is not None:
                 previous.close()
-        replaced = version.commit()
-        prune_versions(index_dir, keep=(version.version, replaced))
+        replaced = writer.commit()
+        prune_versions(index_dir, keep=(writer.version, replaced))
     if progress is not None:
         progress(BuildProgress("writing", 1, 1))
     report.seconds = time.perf_counter() - started
@@ -387,9 +360,14 @@ def build_index(
 
 
 def _write_version(
-    index_dir: Path, plan: _Plan, embedder: Embedder, report: BuildReport, embed_seconds: float
+    index_dir: Path,
+    plan: _Plan,
+    previous: IndexStore | None,
+    embedder: Embedder,
+    report: BuildReport,
+    embed_seconds: float,
 ) -> VersionWriter:
-    sentences = _rows(plan.chunks, "sentences")
+    """Write the plan as a new version beside the live one (not yet live)."""
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
@@ -397,28 +375,37 @@ def _write_version(
         "chunking": chunking_for(embedder),
         "libraries": library_versions(),
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "counts": {
-            "articles": report.articles,
-            "passages": report.passages,
-            "sentences": len(sentences),
-            "embedded": report.embedded,
-        },
+        "counts": {"embedded": report.embedded},
         "embed_seconds": round(embed_seconds, 3),
     }
-    writer = VersionWriter(index_dir, _new_version_name())
+    changes = ChangeSet(
+        upserts=(
+            ArticleRows(
+                c.article,
+                c.passages,
+                c.sentences,
+                _vectors(c.passage_vectors, embedder.dimension),
+                _vectors(c.sentence_vectors, embedder.dimension),
+            )
+            for c in plan.to_embed
+        ),
+        removals=plan.removals,
+        reset=previous is None,
+    )
+    writer = VersionWriter(index_dir, _new_version_name(), previous)
     try:
-        writer.write(
-            [c.article for c in plan.chunks],
-            _rows(plan.chunks, "passages"),
-            sentences,
-            _stack(plan.chunks, "passage_vectors", embedder.dimension),
-            _stack(plan.chunks, "sentence_vectors", embedder.dimension),
-            manifest,
-        )
+        writer.write(changes, manifest)
     except BaseException:
         writer.abort()
         raise
+    report.passages = int(writer.manifest["counts"]["passages"])
     return writer
+
+
+def _vectors(vectors: np.ndarray | None, dimension: int) -> np.ndarray:
+    if vectors is None:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return vectors
 
 
 def summary_line(report: BuildReport) -> str:

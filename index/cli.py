@@ -165,7 +165,22 @@ def stats_command(index_dir: Path | None) -> None:
     click.echo(f"model:     {stats.model} ({stats.dimension} dims)")
     click.echo(f"built:     {stats.built_at}")
     click.echo(f"version:   {stats.version}")
+    click.echo(f"dense:     {stats.dense}")
     click.echo(f"size:      {_human_size(stats.size_bytes)}")
+
+
+@index_group.command("verify")
+@_index_option
+def verify_command(index_dir: Path | None) -> None:
+    """Check every file of the index: hashes against its manifest, the database by SQLite."""
+    from index.engine import verify_index
+
+    with engine_from_settings(index_dir=index_dir) as engine, user_errors():
+        report = verify_index(engine.index_dir)
+    click.echo(
+        f"index {report.version}: {report.files} files, {_human_size(report.size_bytes)} "
+        f"checked in {report.seconds:.2f} s; no damage found"
+    )
 
 
 def print_search_results(query: str, results: list[dict[str, Any]], as_json: bool) -> None:

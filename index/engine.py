@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from index import integrity
 from index.answer import AnswerConfig, Answerer
 from index.build import build_index
 from index.embed import Embedder
 from index.errors import (
     BadArticleError,
     ConfigError,
-    IndexCorruptError,
     IndexNotBuiltError,
     ReindexInProgressError,
 )
-from index.readers import MAX_ARTICLE_BYTES, SUPPORTED_SUFFIXES, safe_article_name
-from index.store import META, REBUILD_HINT, VERSIONS, IndexStore, load_manifest, read_current
+from index.readers import (
+    MAX_ARTICLE_BYTES,
+    SUPPORTED_SUFFIXES,
+    UnreadableArticleError,
+    read_article,
+    safe_article_name,
+)
+from index.store import CURRENT, VERSIONS, IndexStore, load_manifest, read_current
 from index.types import (
     Answer,
     Article,
@@ -46,6 +53,7 @@ class IndexStats:
     dimension: int
     built_at: str
     size_bytes: int
+    dense: str = "?"
 
 
 class _Lease:
@@ -206,7 +214,12 @@ class Engine:
             raise ReindexInProgressError("a reindex is already running")
         try:
             report = build_index(
-                self.corpus_dir, self.index_dir, self.embedder, progress=progress, rebuild=rebuild
+                self.corpus_dir,
+                self.index_dir,
+                self.embedder,
+                progress=progress,
+                rebuild=rebuild,
+                max_article_bytes=self.max_article_bytes,
             )
             with self._load_lock:
                 # Nothing open yet: the first question opens the new index (`index build`
@@ -220,8 +233,9 @@ class Engine:
     def add_article(self, filename: str, data: bytes) -> Path:
         """Save an uploaded article into the corpus under a safe name; returns its path.
 
-        Raises BadArticleError for an unsupported type, an oversized or empty file, or a name
-        that has nothing usable left once path tricks are removed.
+        Raises BadArticleError for an unsupported type, an oversized or empty file, one the
+        readers refuse (bad front matter, no text...), or a name that has nothing usable left
+        once path tricks are removed. The file is written whole, 0644 whatever the umask.
         """
         name = safe_article_name(filename)
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -233,8 +247,15 @@ class Engine:
             raise BadArticleError(
                 f"{filename!r} is {len(data):,} bytes; the limit is {self.max_article_bytes:,}"
             )
+        try:  # refused now rather than skipped at the next build
+            articles, failures = read_article(name, data, max_bytes=self.max_article_bytes)
+        except UnreadableArticleError as exc:
+            raise BadArticleError(str(exc)) from None
+        if not articles:
+            reason = failures[0].reason if failures else "it holds no article"
+            raise BadArticleError(f"{filename!r} cannot be read: {reason}")
         folder = (self.corpus_dir / "added").resolve()
-        folder.mkdir(parents=True, exist_ok=True)
+        integrity.make_dirs(folder)
         target = folder / name
         stem, suffix = target.stem, target.suffix
         n = 1
@@ -243,9 +264,7 @@ class Engine:
             target = folder / f"{stem}-{n}{suffix}"
         if folder not in target.resolve().parents:  # defence in depth; safe_article_name
             raise BadArticleError(f"{filename!r} is not a safe file name")
-        tmp = target.with_name(f".{target.name}.part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        integrity.write_bytes_atomic(target, data)
         log.info("added article %s (%d bytes)", target, len(data))
         return target
 
@@ -276,36 +295,63 @@ def make_embedder(name: str | None) -> Embedder:
         raise ConfigError(f"CITEBOT_EMBEDDER: expected one of {names}") from None
 
 
-def read_stats(index_dir: Path) -> IndexStats:
-    """The live version's manifest facts and SQLite row counts; never opens vectors or a model."""
-    version = read_current(index_dir)
+def _open_as_built(index_dir: Path, **checks: Any) -> IndexStore:
+    """The live version opened with the model it names, so no embedder is loaded."""
+    index_dir = Path(index_dir)
+    version = integrity.read_current(
+        index_dir / CURRENT, strict=True, versions=index_dir / VERSIONS
+    )
     if version is None:
         raise IndexNotBuiltError(f"no index in {index_dir}: build it with `citebot index build`")
-    path = Path(index_dir) / VERSIONS / version
-    manifest = load_manifest(path)
-    uri = path.joinpath(META).resolve().as_uri() + "?mode=ro"
-    try:
-        db = sqlite3.connect(uri, uri=True)
-        try:
-            articles, passages, sentences = (
-                int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-                for table in ("articles", "passages", "sentences")
-            )
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
-    try:
-        dimension = int(manifest["dimension"])
-    except (TypeError, ValueError):
-        raise IndexCorruptError(f"index {path} has an invalid manifest; {REBUILD_HINT}") from None
-    return IndexStats(
-        version=version,
-        articles=articles,
-        passages=passages,
-        sentences=sentences,
-        model=str(manifest["model"]),
-        dimension=dimension,
-        built_at=str(manifest.get("built_at", "?")),
-        size_bytes=sum(f.stat().st_size for f in path.iterdir() if f.is_file()),
+    manifest = load_manifest(index_dir / VERSIONS / version)
+    return IndexStore.open(
+        index_dir, str(manifest["model"]), int(manifest["dimension"]), load_dense=False, **checks
     )
+
+
+def _dense_kind(manifest: dict[str, Any]) -> str:
+    ann = manifest.get("ann")
+    if not isinstance(ann, dict):
+        return "?"
+    kind = str(ann.get("kind", "?"))
+    details = [f"{key} {ann[key]}" for key in ("nlist", "nprobe") if ann.get(key)]
+    if ann.get("recall_at_10") is not None:
+        details.append(f"recall@10 {ann['recall_at_10']}")
+    return kind + (f" ({', '.join(details)})" if details else "")
+
+
+def read_stats(index_dir: Path) -> IndexStats:
+    """The live version's manifest facts and row counts; never loads a model or the vectors."""
+    with _open_as_built(index_dir) as store:
+        counts = store.manifest.get("counts", {})
+        return IndexStats(
+            version=store.version,
+            articles=store.article_count(),
+            passages=store.passage_count(),
+            sentences=int(counts.get("sentences", 0)),
+            model=str(store.manifest["model"]),
+            dimension=int(store.manifest["dimension"]),
+            built_at=str(store.manifest.get("built_at", "?")),
+            size_bytes=store.size_bytes(),
+            dense=_dense_kind(store.manifest),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What `citebot index verify` checked."""
+
+    version: str
+    files: int
+    size_bytes: int
+    seconds: float
+
+
+def verify_index(index_dir: Path) -> VerifyReport:
+    """Hash every file of the live version and check its database fully; raises if damaged."""
+    started = time.perf_counter()
+    with _open_as_built(index_dir, full_check=True, db_check="all") as store:
+        files = len(store.data_files()) + 1  # and the manifest
+        size = store.size_bytes()
+        version = store.version
+    return VerifyReport(version, files, size, time.perf_counter() - started)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.store import IndexStore
+from index.backend import Store
 from index.types import Passage
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def is_fts_syntax_error(exc: sqlite3.OperationalError) -> bool:
 
 
 def retrieve(
-    store: IndexStore,
+    store: Store,
     vector: np.ndarray,
     match: str,
     *,

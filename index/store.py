@@ -1,43 +1,65 @@
-"""The on-disk index: versioned folders of SQLite metadata, FAISS vectors and a manifest.
+"""The local index backend: one SQLite database updated in place, immutable vector files, and
+a manifest per version.
 
 Layout of `index_dir`:
-    CURRENT                    the name of the live version (replaced atomically)
+    CURRENT                    the live version's name (written atomically after each switch)
     build.lock                 held by the one running build
-    versions/<version>/        manifest.json, meta.sqlite, passages.faiss,
-                               passage_vectors.npy, sentence_vectors.npy
-A version folder never changes once CURRENT names it; a build writes a new one beside it.
+    data/                      db-<v>.sqlite (articles, passages, sentences, FTS5; WAL mode),
+                               p-<v>.ids.npy / p-<v>.vec.npy (passage vectors, float32),
+                               s-<v>.ids.npy / s-<v>.vec.npy (sentence vectors, float16),
+                               ann-<v>.faiss, delta-<v>.npy, tomb-<v>.npy (dense index)
+    versions/<version>/        manifest.json (lists every data file the version uses, with
+                               the size and xxh3 hash of each but the database, and a hash of
+                               its own) and meta.sqlite, a link to its database
+
+Files in data/ never change once written, except the database. A full build writes a new
+database and switches CURRENT to it. An incremental build writes the new rows' vectors and
+its manifest first, then applies every row change in one SQLite transaction that also names
+the new version in the database's `state` table: that commit is the switch, so a kill before
+it leaves the previous version serving and a kill after it leaves the new one complete.
+Each open store holds one read transaction for its whole life, so it keeps seeing its own
+version (WAL snapshots) while newer ones are committed and old rows deleted beside it.
+
+Opening checks the files against the manifest and the database with SQLite's own checks
+(`index.integrity`; how much depends on size and on whether a build is about to reuse them);
+any damage is one IndexCorruptError line ending in the command that fixes it.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 
-from index.errors import IndexCorruptError, IndexMismatchError, IndexNotBuiltError
+from index import ann, integrity
+from index.errors import CitebotError, IndexCorruptError, IndexMismatchError, IndexNotBuiltError
 from index.types import Article, ArticleInfo, Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 VERSIONS = "versions"
+DATA = "data"
 PARTIAL_SUFFIX = ".partial"
 MANIFEST = "manifest.json"
 META = "meta.sqlite"
-FAISS = "passages.faiss"
-PASSAGE_VECTORS = "passage_vectors.npy"
-SENTENCE_VECTORS = "sentence_vectors.npy"
+SENTENCE_DTYPE = np.float16  # halves the largest file; cosines move by < 1e-3
 REBUILD_HINT = "rebuild it with `citebot index build --rebuild`"
+# Lexical search scores every passage that holds any of the words, so its cost grows with their
+# document frequencies: at most this many postings are scored, the rarest words first (a word in
+# many passages has a small idf and moves the ranking little). The rarest word always stays.
+LEXICAL_POSTINGS = 5_000  # ~3.5 µs each on a busy 2-core machine: ~18 ms at most
+_PHRASE = re.compile(r'"((?:[^"]|"")*)"')
+_OR_OF_PHRASES = re.compile(r'^"(?:[^"]|"")*"(?: OR "(?:[^"]|"")*")*$')
 
 SCHEMA = """
+CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, path TEXT, title TEXT NOT NULL, url TEXT, published TEXT,
     author TEXT, source TEXT, text TEXT NOT NULL, content_hash TEXT NOT NULL
@@ -56,26 +78,56 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(
     title, text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE passages_vocab USING fts5vocab(passages_fts, 'row');
+CREATE TABLE terms (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
 """
+TOKENIZER = "porter unicode61 remove_diacritics 2"
 
 
-@dataclass(frozen=True, slots=True)
-class SpanRow:
-    """A passage or sentence to write: its article, position and offsets."""
+TABLES = ("state", "articles", "passages", "sentences", "passages_fts")
 
-    article_id: str
-    ordinal: int
-    start: int
-    end: int
+
+def read_current_file(index_dir: Path) -> str | None:
+    """The version CURRENT names; None if there is none or CURRENT is damaged."""
+    return integrity.read_current(Path(index_dir) / CURRENT, strict=False)
+
+
+def _database_version(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    integrity.check_database_header(path)
+    db = sqlite3.connect(path)
+    try:
+        row = db.execute("SELECT value FROM state WHERE key = 'version'").fetchone()
+    finally:
+        db.close()
+    return str(row[0]) if row else None
 
 
 def read_current(index_dir: Path) -> str | None:
-    """The live version's name, or None when no index was ever completed."""
-    try:
-        name = (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    """The live version's name, or None when no index was ever completed (or CURRENT is
+    damaged: a build then starts afresh).
+
+    CURRENT names the version; when an incremental build committed a newer version to the
+    same database but was stopped before rewriting CURRENT, the database's version is live.
+    """
+    index_dir = Path(index_dir)
+    named = read_current_file(index_dir)
+    if named is None:
         return None
-    return name or None
+    try:
+        manifest = load_manifest(index_dir / VERSIONS / named)
+        database = index_dir / str(manifest["database"])
+        live = _database_version(database)
+    except (CitebotError, KeyError, sqlite3.Error):
+        return named
+    if (
+        live
+        and live != named
+        and integrity.VERSION_NAME.fullmatch(live)
+        and (index_dir / VERSIONS / live / MANIFEST).is_file()
+    ):
+        return live
+    return named
 
 
 def _fsync_dir(path: Path) -> None:
@@ -104,61 +156,171 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-class IndexStore:
-    """A read-only view of one complete index version; safe for many threads at once."""
+def _unreadable(path: Path, exc: BaseException) -> IndexCorruptError:
+    return integrity.damaged(path, f"unreadable ({exc})")
 
-    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
-        self.path = path
+
+def _snapshot(database: Path) -> tuple[sqlite3.Connection, str]:
+    """A connection holding a read transaction on the database, and the version it sees."""
+    integrity.check_database_header(database)
+    try:
+        db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _unreadable(database, exc) from exc
+    try:
+        db.execute("PRAGMA query_only = 1")
+        db.execute("BEGIN")
+        row = db.execute("SELECT value FROM state WHERE key = 'version'").fetchone()
+        if row is None:
+            raise sqlite3.DatabaseError("no version recorded")
+    except sqlite3.Error as exc:
+        db.close()
+        raise _unreadable(database, exc) from exc
+    return db, str(row[0])
+
+
+class IndexStore:
+    """A read-only view of one index version; safe for many threads at once."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        version: str,
+        manifest: dict[str, Any],
+        db: sqlite3.Connection,
+        *,
+        load_dense: bool = True,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.version = version
+        self.path = self.index_dir / VERSIONS / version
         self.manifest = manifest
-        self.version = path.name
-        uri = path.joinpath(META).resolve().as_uri() + "?mode=ro"
-        try:
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
-        try:
-            self._db.execute("SELECT count(*) FROM articles").fetchone()
-            self._faiss = faiss.read_index(str(path / FAISS))
-            self._passage_vectors = np.load(path / PASSAGE_VECTORS, mmap_mode="r")
-            self._sentence_vectors = np.load(path / SENTENCE_VECTORS, mmap_mode="r")
-        except (sqlite3.Error, OSError, RuntimeError, ValueError) as exc:
-            self._db.close()
-            raise IndexCorruptError(f"index {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
+        self._db = db
         self._lock = threading.Lock()
+        self._dense: ann.DenseIndex | None = None
+        self._stemmer: Any = None
+        self._terms = bool(
+            db.execute("SELECT 1 FROM sqlite_master WHERE name = 'terms'").fetchone()
+        )
+        dim = int(manifest["dimension"])
+        files = manifest.get("files", {})
+        try:
+            self.passage_table = ann.VectorTable(self._segments(files["passage_segments"]), dim)
+            self.sentence_table = ann.VectorTable(self._segments(files["sentence_segments"]), dim)
+            self.delta_ids = self._ids(files.get("delta"))
+            self.tombstones = self._ids(files.get("tombstones"))
+            self._live = int(manifest["ann"]["base_passages"]) - len(self.tombstones)
+            self._live += len(self.delta_ids)
+            if load_dense:
+                self._dense = self._load_dense()
+        except (KeyError, TypeError, OSError, RuntimeError, ValueError, EOFError) as exc:
+            self._db.close()
+            raise _unreadable(self.path, exc) from exc
+        except BaseException:
+            self._db.close()
+            raise
         self._check_counts()
+
+    def _load_dense(self) -> ann.DenseIndex:
+        base = faiss.read_index(str(self.index_dir / self.manifest["files"]["ann"]))
+        if base.ntotal != int(self.manifest["ann"]["base_passages"]):
+            raise ValueError("the dense index does not hold its passages")
+        return ann.DenseIndex(
+            base, self.manifest["ann"], self.passage_table, self.delta_ids, self.tombstones
+        )
+
+    @property
+    def dense(self) -> ann.DenseIndex:
+        """The dense index, loaded on first use when the store was opened without it."""
+        if self._dense is None:
+            with self._lock:
+                if self._dense is None:
+                    try:
+                        self._dense = self._load_dense()
+                    except (OSError, RuntimeError, ValueError, EOFError) as exc:
+                        raise _unreadable(self.path, exc) from exc
+        return self._dense
+
+    def _segments(self, pairs: list[list[str]]) -> list[tuple[Path, Path]]:
+        return [(self.index_dir / ids, self.index_dir / vecs) for ids, vecs in pairs]
+
+    def _ids(self, rel: str | None) -> np.ndarray:
+        if not rel:
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(np.load(self.index_dir / rel), dtype=np.int64)
 
     def _check_counts(self) -> None:
         counts = self.manifest.get("counts", {})
-        passages, sentences = self._count("passages"), self._count("sentences")
-        dim = int(self.manifest["dimension"])
+        try:
+            passages, sentences = self._count("passages"), self._count("sentences")
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _unreadable(self.path, exc) from exc
         problems = []
-        if counts.get("passages") != passages or self._faiss.ntotal != passages:
+        if counts.get("passages") != passages or self._live != passages:
             problems.append("passage counts differ")
-        if self._passage_vectors.shape != (passages, dim):
-            problems.append("passage vectors do not match the passages")
-        if self._sentence_vectors.shape != (sentences, dim):
-            problems.append("sentence vectors do not match the sentences")
+        if counts.get("sentences") != sentences:
+            problems.append("sentence counts differ")
+        if len(self.passage_table) < passages or len(self.sentence_table) < sentences:
+            problems.append("vectors are missing")
         if problems:
             self.close()
-            raise IndexCorruptError(f"index {self.path}: {', '.join(problems)}; {REBUILD_HINT}")
+            raise integrity.damaged(self.path, ", ".join(problems))
 
     @classmethod
-    def open(cls, index_dir: Path, model_name: str, dimension: int) -> IndexStore:
-        """Open the live version; raises IndexNotBuiltError, IndexMismatchError or corrupt."""
+    def open(
+        cls,
+        index_dir: Path,
+        model_name: str,
+        dimension: int,
+        *,
+        load_dense: bool = True,
+        full_check: bool | None = None,
+        db_check: str | None = None,
+    ) -> IndexStore:
+        """Open the live version; raises IndexNotBuiltError, IndexMismatchError or corrupt.
+
+        `load_dense=False` leaves the dense index unread until a search needs it (builds).
+        The version's files are checked against its manifest: sizes always, hashes when
+        `full_check` (None: while that is quick). The database is checked by SQLite at the
+        level `integrity.database_check_level` picks for `full_check` (True: before a build
+        reuses it), or at `db_check` ("schema", "pages", "all").
+        """
         index_dir = Path(index_dir)
-        version = read_current(index_dir)
-        if version is None:
+        named = integrity.read_current(
+            index_dir / CURRENT, strict=True, versions=index_dir / VERSIONS
+        )
+        if named is None:
             raise IndexNotBuiltError(
                 f"no index in {index_dir}: build it with `citebot index build`"
             )
-        path = index_dir / VERSIONS / version
-        manifest = load_manifest(path)
+        manifest = load_manifest(index_dir / VERSIONS / named)
         check_compatible(manifest, model_name, dimension)
-        return cls(path, manifest)
+        database = index_dir / str(manifest["database"])
+        integrity.check_database_header(database)
+        level = db_check or integrity.database_check_level(database, full_check)
+        integrity.check_database(database, tables=TABLES, level=level, content=_rows_problem)
+        db, live = _snapshot(database)
+        try:
+            if live != named:  # committed by a build stopped before it rewrote CURRENT
+                path = index_dir / VERSIONS / live
+                if not integrity.VERSION_NAME.fullmatch(live) or not path.is_dir():
+                    raise integrity.damaged(database, f"it names version {live:.60}, not there")
+                manifest = load_manifest(path)
+                check_compatible(manifest, model_name, dimension)
+                if index_dir / str(manifest["database"]) != database:
+                    raise integrity.damaged(index_dir, "versions disagree on their database")
+            integrity.verify_files(index_dir, manifest, full=full_check)
+        except BaseException:
+            db.close()
+            raise
+        return cls(index_dir, live, manifest, db, load_dense=load_dense)
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            self._db.close()  # ends the read transaction: the snapshot is released
+            if self._stemmer is not None:
+                self._stemmer.close()
 
     def __enter__(self) -> IndexStore:
         return self
@@ -166,13 +328,30 @@ class IndexStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def data_files(self) -> list[Path]:
+        """Every file this version reads (the database included)."""
+        return [self.index_dir / rel for rel in manifest_files(self.manifest)]
+
     def size_bytes(self) -> int:
         """Bytes on disk of this version's files."""
-        return sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        total = 0
+        for path in self.data_files():
+            for file in (path, path.with_name(path.name + "-wal")):
+                if file.is_file():
+                    total += file.stat().st_size
+        return total
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Rows of a query; damage found in the database on the way is an IndexCorruptError."""
         with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._db.execute(sql, tuple(params)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+                if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+                    database = self.index_dir / str(self.manifest["database"])
+                    raise integrity.damaged(database.parent, f"{database.name}: {exc}") from exc
+                raise
 
     def _count(self, table: str) -> int:
         return int(self._query(f"SELECT count(*) FROM {table}")[0][0])
@@ -197,10 +376,13 @@ class IndexStore:
     def article_count(self) -> int:
         return self._count("articles")
 
+    def content_hashes(self) -> dict[str, str]:
+        return dict(self._query("SELECT id, content_hash FROM articles"))
+
     # Passages
 
     def passage_count(self) -> int:
-        return int(self._faiss.ntotal)
+        return self._live
 
     def passages(self, ids: Sequence[int]) -> list[Passage]:
         """The passages with these ids, in the same order; unknown ids are left out."""
@@ -226,11 +408,7 @@ class IndexStore:
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(passage id, cosine) of the k passages nearest the normalised vector, best first."""
-        if k <= 0 or self._faiss.ntotal == 0:
-            return []
-        query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
-        scores, ids = self._faiss.search(query, min(k, self._faiss.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return self.dense.search(vector, k)
 
     def lexical_search(self, match: str, k: int) -> list[tuple[int, float]]:
         """(passage id, -bm25) for an FTS5 MATCH expression, best first.
@@ -239,6 +417,8 @@ class IndexStore:
         """
         if k <= 0:
             return []
+        if self._live > LEXICAL_POSTINGS:
+            match = self._rarest_words(match)
         rows = self._query(
             "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts "
             "WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
@@ -246,18 +426,44 @@ class IndexStore:
         )
         return [(int(i), float(s)) for i, s in rows]
 
+    def _rarest_words(self, match: str) -> str:
+        """An OR of quoted words cut to its rarest words within LEXICAL_POSTINGS postings;
+        other expressions unchanged."""
+        if not _OR_OF_PHRASES.match(match):
+            return match
+        phrases = _PHRASE.findall(match)
+        if len(phrases) < 2:
+            return match
+        if self._stemmer is None:
+            from index.question import Stemmer
+
+            self._stemmer = Stemmer()
+        stems = self._stemmer.stems([p.replace('""', '"') for p in phrases])
+        freq = self.doc_freq([t for st in stems for t in st])
+        cost = [sum(freq[t] for t in st) for st in stems]
+        keep: list[int] = []
+        total = 0
+        for i in sorted(range(len(phrases)), key=lambda i: cost[i]):
+            if keep and total + cost[i] > LEXICAL_POSTINGS:
+                break
+            keep.append(i)
+            total += cost[i]
+        return " OR ".join(f'"{phrases[i]}"' for i in sorted(keep))
+
     def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
         """Number of passages holding each FTS term (already tokenised and stemmed); 0 if none."""
         unique = sorted(set(terms))
-        if not unique:
-            return {}
-        marks = ",".join("?" * len(unique))
-        rows = self._query(
-            f"SELECT term, doc FROM passages_vocab WHERE term IN ({marks})",
-            unique,
+        # The terms table holds each term's count; passages_vocab counts its postings each time.
+        sql = (
+            "SELECT doc FROM terms WHERE term = ?"
+            if self._terms
+            else "SELECT doc FROM passages_vocab WHERE term = ?"
         )
-        found = {term: int(doc) for term, doc in rows}
-        return {term: found.get(term, 0) for term in unique}
+        found: dict[str, int] = {}
+        for term in unique:
+            rows = self._query(sql, (term,))
+            found[term] = int(rows[0][0]) if rows else 0
+        return found
 
     # Sentences
 
@@ -279,17 +485,13 @@ class IndexStore:
 
     def sentence_vectors(self, ids: Sequence[int]) -> np.ndarray:
         """float32 rows for these sentence ids, in the same order."""
-        index = np.asarray(ids, dtype=np.int64)
-        return np.array(self._sentence_vectors[index], dtype=np.float32)
+        return self.sentence_table.get(ids)
 
     def passage_vectors(self, ids: Sequence[int]) -> np.ndarray:
-        index = np.asarray(ids, dtype=np.int64)
-        return np.array(self._passage_vectors[index], dtype=np.float32)
+        """float32 rows for these passage ids, in the same order."""
+        return self.passage_table.get(ids)
 
-    # For the builder: what an unchanged article can reuse
-
-    def content_hashes(self) -> dict[str, str]:
-        return dict(self._query("SELECT id, content_hash FROM articles"))
+    # For the builder
 
     def article_spans(self, table: str, article_id: str) -> list[tuple[int, int, int]]:
         """(id, start, end) rows of `passages` or `sentences` for one article, in order."""
@@ -301,17 +503,91 @@ class IndexStore:
         )
         return [(int(i), int(s), int(e)) for i, s, e in rows]
 
+    def row_ids(self, table: str, article_ids: Sequence[str]) -> np.ndarray:
+        """Ids of `passages` or `sentences` rows of these articles, ascending."""
+        if table not in ("passages", "sentences"):
+            raise ValueError(table)
+        found: list[int] = []
+        unique = sorted(set(article_ids))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ",".join("?" * len(part))
+            found += [
+                int(r[0])
+                for r in self._query(f"SELECT id FROM {table} WHERE article_id IN ({marks})", part)
+            ]
+        return np.array(sorted(found), dtype=np.int64)
+
+    def ids_from(self, table: str, first: int) -> np.ndarray:
+        """Ids of `passages` or `sentences` rows from `first` on, ascending."""
+        if table not in ("passages", "sentences"):
+            raise ValueError(table)
+        rows = self._query(f"SELECT id FROM {table} WHERE id >= ? ORDER BY id", (first,))
+        return np.array([int(r[0]) for r in rows], dtype=np.int64)
+
+    def live_passage_ids(self) -> np.ndarray:
+        return np.array([int(r[0]) for r in self._query("SELECT id FROM passages ORDER BY id")])
+
+
+def manifest_files(manifest: dict[str, Any]) -> list[str]:
+    """Every data file a version uses, relative to the index folder, the database first."""
+    files = manifest.get("files", {})
+    out = [str(manifest["database"])]
+    for key in ("passage_segments", "sentence_segments"):
+        out += [rel for pair in files.get(key, []) for rel in pair]
+    out += [files[key] for key in ("ann", "delta", "tombstones") if files.get(key)]
+    return out
+
 
 def load_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of the version folder `path`, its checksum and fields checked; every file
+    it reads but the database must have a checksum."""
+    manifest = integrity.read_manifest(path / MANIFEST)
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"index version {path} has no readable manifest ({exc}); {REBUILD_HINT}"
-        ) from exc
-    if not isinstance(manifest, dict) or "model" not in manifest or "dimension" not in manifest:
-        raise IndexCorruptError(f"index version {path} has an invalid manifest; {REBUILD_HINT}")
+        names = manifest_files(manifest)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise integrity.damaged(path, f"{MANIFEST} does not list its files") from None
+    summed = manifest[integrity.CHECKSUMS]["files"]
+    for name in names:
+        if not isinstance(name, str) or not name.startswith(DATA + "/") or ".." in name:
+            raise integrity.damaged(path, f"{MANIFEST} lists {name!r:.60}, not a data file")
+    unsummed = [name for name in names[1:] if name not in summed]
+    if unsummed:
+        raise integrity.damaged(path, f"{MANIFEST} has no checksum of {unsummed[0]}")
     return manifest
+
+
+def _rows_problem(db: sqlite3.Connection) -> str | None:
+    """What is wrong with the rows: a passage's text that is not its article's text between
+    its offsets, a sentence outside its article; None if nothing."""
+    articles = db.execute("SELECT id, text FROM articles ORDER BY id")
+    passages = db.execute(
+        'SELECT article_id, "start", "end", text FROM passages ORDER BY article_id, ordinal'
+    )
+    lengths: dict[str, int] = {}
+    pending = passages.fetchone()
+    for article_id, text in articles:
+        lengths[article_id] = len(text)
+        while pending is not None and pending[0] <= article_id:
+            owner, start, end, passage = pending
+            if owner != article_id or text[start:end] != passage or not 0 <= start <= end:
+                return f"passage text of {owner!r:.60} differs from its article"
+            pending = passages.fetchone()
+    if pending is not None:
+        return f"passage of {pending[0]!r:.60} has no article"
+    for article_id, start, end in db.execute('SELECT article_id, "start", "end" FROM sentences'):
+        if not 0 <= start < end <= lengths.get(article_id, -1):
+            return f"a sentence of {article_id!r:.60} lies outside its article"
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'terms'").fetchone():
+        row = db.execute(
+            "SELECT term FROM (SELECT term, doc FROM terms "
+            "EXCEPT SELECT term, doc FROM passages_vocab) UNION ALL "
+            "SELECT term FROM (SELECT term, doc FROM passages_vocab "
+            "EXCEPT SELECT term, doc FROM terms) LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            return f"its term counts differ from its full-text index at {str(row[0])!r:.40}"
+    return None
 
 
 def check_compatible(manifest: dict[str, Any], model_name: str, dimension: int) -> None:
@@ -326,133 +602,3 @@ def check_compatible(manifest: dict[str, Any], model_name: str, dimension: int) 
             f"the index was built with {manifest['model']} ({manifest['dimension']} dimensions) "
             f"but the embedder is {model_name} ({dimension} dimensions); {REBUILD_HINT}"
         )
-
-
-class VersionWriter:
-    """Writes one new version folder, then makes it live with an atomic switch of CURRENT."""
-
-    def __init__(self, index_dir: Path, version: str) -> None:
-        self.index_dir = Path(index_dir)
-        self.version = version
-        self.final = self.index_dir / VERSIONS / version
-        self.path = self.final.with_name(version + PARTIAL_SUFFIX)
-        self.path.mkdir(parents=True)
-
-    def write(
-        self,
-        articles: Sequence[Article],
-        passages: Sequence[SpanRow],
-        sentences: Sequence[SpanRow],
-        passage_vectors: np.ndarray,
-        sentence_vectors: np.ndarray,
-        manifest: dict[str, Any],
-    ) -> None:
-        """Write every file of the version; passage and sentence ids are their positions."""
-        texts = {a.id: a.text for a in articles}
-        titles = {a.id: a.title for a in articles}
-        db = sqlite3.connect(self.path / META)
-        try:
-            db.execute("PRAGMA journal_mode = OFF")
-            db.execute("PRAGMA synchronous = OFF")
-            db.executescript(SCHEMA)
-            db.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        a.id,
-                        a.path,
-                        a.title,
-                        a.url,
-                        a.published,
-                        a.author,
-                        a.source,
-                        a.text,
-                        a.content_hash,
-                    )
-                    for a in articles
-                ),
-            )
-            db.executemany(
-                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        i,
-                        p.article_id,
-                        p.ordinal,
-                        p.start,
-                        p.end,
-                        texts[p.article_id][p.start : p.end],
-                    )
-                    for i, p in enumerate(passages)
-                ),
-            )
-            db.executemany(
-                "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
-                ((i, s.article_id, s.ordinal, s.start, s.end) for i, s in enumerate(sentences)),
-            )
-            db.executemany(
-                "INSERT INTO passages_fts(rowid, title, text) VALUES (?, ?, ?)",
-                (
-                    (i, titles[p.article_id], texts[p.article_id][p.start : p.end])
-                    for i, p in enumerate(passages)
-                ),
-            )
-            db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
-            db.commit()
-        finally:
-            db.close()
-        dim = int(manifest["dimension"])
-        pvec = np.ascontiguousarray(passage_vectors, dtype=np.float32).reshape(-1, dim)
-        svec = np.ascontiguousarray(sentence_vectors, dtype=np.float32).reshape(-1, dim)
-        np.save(self.path / PASSAGE_VECTORS, pvec)
-        np.save(self.path / SENTENCE_VECTORS, svec)
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        if len(pvec):
-            index.add_with_ids(pvec, np.arange(len(pvec), dtype=np.int64))
-        faiss.write_index(index, str(self.path / FAISS))
-        (self.path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-
-    def commit(self) -> str | None:
-        """Make the written version live; returns the version it replaced, if any."""
-        for file in self.path.iterdir():
-            _fsync_file(file)
-        _fsync_dir(self.path)
-        os.replace(self.path, self.final)
-        _fsync_dir(self.final.parent)
-        previous = read_current(self.index_dir)
-        tmp = self.index_dir / (CURRENT + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(self.version + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.index_dir / CURRENT)
-        _fsync_dir(self.index_dir)
-        return previous
-
-    def abort(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
-def clean_partial_versions(index_dir: Path) -> list[str]:
-    """Remove folders left by builds that never finished; returns their names."""
-    versions = Path(index_dir) / VERSIONS
-    removed = []
-    if versions.is_dir():
-        for child in versions.iterdir():
-            if child.name.endswith(PARTIAL_SUFFIX):
-                shutil.rmtree(child, ignore_errors=True)
-                removed.append(child.name)
-    (Path(index_dir) / (CURRENT + ".tmp")).unlink(missing_ok=True)
-    return removed
-
-
-def prune_versions(index_dir: Path, keep: Iterable[str | None]) -> list[str]:
-    """Delete every complete version folder except those in `keep`; returns their names."""
-    keep_set = {k for k in keep if k}
-    versions = Path(index_dir) / VERSIONS
-    removed = []
-    for child in versions.iterdir():
-        if child.is_dir() and child.name not in keep_set:
-            shutil.rmtree(child, ignore_errors=True)
-            removed.append(child.name)
-    return removed

@@ -1,11 +1,15 @@
-"""Speed and memory figures of citebot on the sample corpus: `make bench` prints them.
+"""Speed and memory figures of citebot: `make bench` prints them in a few minutes.
 
-Figures, medians over repeated runs:
+Figures (medians where repeated), with a progress line on stderr before each step:
 - model load time;
 - clean build of `corpus/` (seconds, passages per second) and a no-change rebuild;
+- one edited article reindexed, in total and without embedding it;
 - engine latency per question (p50, p95) with the model loaded and the index warm, and the
   same as a ratio to one question embedding, which carries across machines;
-- peak resident memory of the process.
+- peak resident memory of the process;
+- embedding throughput (tests/bench/embedding.py, when it is there);
+- the 10K-passage case of the scale benchmark (`--scale` runs 10K, 100K and 1M; see
+  tests/bench/scale.py), idle and beside a CPU-burning process on every core.
 Questions come from XQuAD (../shared/data) when it is there, else from the corpus's titles.
 """
 
@@ -15,7 +19,9 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +30,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
-XQUAD = ROOT.parent / "shared" / "data" / "xquad" / "xquad.en.json"
+XQUAD = Path(
+    os.environ.get("CITEBOT_XQUAD", ROOT.parent / "shared" / "data" / "xquad" / "xquad.en.json")
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -40,17 +48,52 @@ def questions(limit: int, engine_titles: list[str]) -> list[str]:
     return [f"What is {title}?" for title in engine_titles][:limit]
 
 
+def step(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def embedding_figures() -> None:
+    """Embedding throughput from tests/bench/embedding.py, when that benchmark exists."""
+    if not (ROOT / "tests" / "bench" / "embedding.py").is_file():
+        print("embedding              (tests/bench/embedding.py not present)")
+        return
+    step("embedding throughput (tests/bench/embedding.py)")
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.embedding"], cwd=ROOT, capture_output=True, text=True
+    )
+    print(done.stdout.rstrip() or f"embedding benchmark failed: {done.stderr.strip()[-300:]}")
+
+
+def edit_one(corpus: Path, into: Path) -> Path:
+    """A copy of the corpus with one article grown by a sentence."""
+    shutil.copytree(corpus, into)
+    skip = {"README.md", "ATTRIBUTION.md"}
+    article = next(p for p in sorted(into.rglob("*.md")) if p.name not in skip)
+    article.write_text(
+        article.read_text(encoding="utf-8") + "\n\nOne more sentence, added for the benchmark.\n",
+        encoding="utf-8",
+    )
+    return into
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
-    parser.add_argument("--builds", type=int, default=3, help="clean builds to time")
-    parser.add_argument("--questions", type=int, default=400)
+    parser.add_argument("--builds", type=int, default=1, help="clean builds to time")
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--scale", action="store_true", help="run the scale benchmark instead")
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="with --scale")
     args = parser.parse_args()
+    if args.scale:
+        from tests.bench import scale
+
+        return scale.main(["--sizes", args.sizes])
 
     from index.build import build_index
     from index.embed import MiniLMEmbedder
     from index.engine import Engine
 
+    step("loading the model")
     started = time.perf_counter()
     embedder = MiniLMEmbedder()
     load_s = time.perf_counter() - started
@@ -59,11 +102,21 @@ def main() -> int:
     clean, rates, noop = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.builds):
+            step(f"clean build {i + 1} of {args.builds} of {args.corpus}")
             index_dir = Path(tmp) / f"index-{i}"
             report = build_index(args.corpus, index_dir, embedder)
             clean.append(report.seconds)
             rates.append(report.passages_per_second)
             noop.append(build_index(args.corpus, index_dir, embedder).seconds)
+        step("one edited article")
+        edited = edit_one(args.corpus, Path(tmp) / "edited")
+        shutil.copytree(Path(tmp) / "index-0", Path(tmp) / "index-edit")
+        update = build_index(edited, Path(tmp) / "index-edit", embedder)
+        from index.store import IndexStore
+
+        with IndexStore.open(Path(tmp) / "index-edit", embedder.name, embedder.dimension) as st:
+            update_embed_s = float(st.manifest["embed_seconds"])
+        step(f"questions ({args.questions})")
         engine = Engine(Path(tmp) / "index-0", args.corpus, embedder=embedder)
         engine.load()
         asked = questions(args.questions, [a.title for a in engine.articles()])
@@ -103,6 +156,31 @@ def main() -> int:
         "one embedding"
     )
     print(f"peak memory            {peak_mb:.0f} MB resident")
+    print(
+        f"one article edited     {update.seconds:.2f} s in all, "
+        f"{update.seconds - update_embed_s:.2f} s without embedding it "
+        f"({update.embedded} passages embedded)"
+    )
+    embedding_figures()
+    step("scale case: 10,000 passages (tests.bench.scale)")
+    from tests.bench import scale
+
+    cases = scale.run([10_000], burn_at=10_000, workdir=None)
+    print(scale.table(cases))
+    print(
+        json.dumps(
+            {
+                "passages": passages,
+                "clean_build_s": round(statistics.median(clean), 2),
+                "update_s": round(update.seconds, 3),
+                "update_without_embedding_s": round(update.seconds - update_embed_s, 3),
+                "p50_ms": round(p50, 1),
+                "p95_ms": round(p95, 1),
+                "peak_rss_mb": round(peak_mb),
+                "scale": cases,
+            }
+        )
+    )
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -130,7 +131,8 @@ def test_a_replaced_index_stays_open_for_the_question_using_it_then_closes(
     engine.load()
     old = engine.version
     assert old is not None
-    old_folder = tmp_path / "index" / "versions" / old
+    manifest = json.loads((tmp_path / "index" / "versions" / old / "manifest.json").read_text())
+    old_database = tmp_path / "index" / manifest["database"]  # a full rebuild writes a new one
     result: dict[str, object] = {}
 
     def ask() -> None:
@@ -143,16 +145,16 @@ def test_a_replaced_index_stays_open_for_the_question_using_it_then_closes(
     thread.start()
     assert embedder.inside.wait(60)
     (corpus / "beacon.txt").write_text(beacon_text(1), encoding="utf-8")
-    engine.reindex()
+    engine.reindex(rebuild=True)
     assert engine.version != old
-    assert open_files_under(old_folder), "the old index closed under a question in flight"
+    assert open_files_under(old_database), "the old index closed under a question in flight"
     embedder.release.set()
     thread.join(60)
     assert "error" not in result, result.get("error")
     answer = result["answer"]
     texts = [p.text for p in answer.passages]  # type: ignore[attr-defined]
     assert editions(texts) == {"0"}, "the question is answered from the index it started with"
-    assert open_files_under(old_folder) == [], "the old index stays open after its last question"
+    assert open_files_under(old_database) == [], "the old index stays open after its last question"
     assert editions([p.text for p in engine.ask(QUESTION).passages]) == {"1"}
     engine.close()
 

@@ -1,6 +1,7 @@
 """A build killed with SIGKILL at any moment leaves the previous index serving."""
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -110,3 +111,83 @@ def test_killed_at_any_moment(built: tuple[Path, Path], after: float) -> None:
     build_index(corpus, index_dir, EMBEDDER)
     assert_serves(index_dir, "extra3.txt")
     assert not [p for p in (index_dir / VERSIONS).iterdir() if p.name.endswith(PARTIAL_SUFFIX)]
+
+
+def edit_one_article(corpus: Path, n: int) -> str:
+    """Add a sentence to one article; returns the sentence."""
+    path = corpus / "rainfall.txt"
+    sentence = f"Edit {n}: the wettest month was November."
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{sentence}\n", encoding="utf-8")
+    return sentence
+
+
+def assert_whole(index_dir: Path) -> None:
+    """The live version opens, and every passage is its article's text at its offsets."""
+    with IndexStore.open(index_dir, EMBEDDER.name, EMBEDDER.dimension) as store:
+        for info in store.articles():
+            article = store.article(info.id)
+            assert article is not None
+            for passage in store.article_passages(info.id):
+                assert article.text[passage.start : passage.end] == passage.text
+        assert store.passage_count() == sum(a.passages for a in store.articles())
+
+
+def test_killed_during_incremental_updates_at_random_points(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(TEST_DATA / "corpus", corpus)
+    index_dir = tmp_path / "idx"
+    build_index(corpus, index_dir, EMBEDDER)
+    # How long writing an incremental version takes here, to spread the kills over it.
+    edit_one_article(corpus, 0)
+    process = start_worker(corpus, index_dir, delay=0.0)
+    assert process.stdout is not None
+    marks: dict[str, float] = {}
+    for line in process.stdout:
+        if line.startswith("stage writing 0"):
+            marks["writing"] = time.perf_counter()
+        if line.startswith("done"):
+            marks["done"] = time.perf_counter()
+    process.wait(timeout=60)
+    process.stdout.close()
+    window = max(marks["done"] - marks["writing"], 0.005)
+    rng = random.Random(20)
+    switched = 0
+    for n in range(1, 21):
+        before = read_current(index_dir)
+        with IndexStore.open(index_dir, EMBEDDER.name, EMBEDDER.dimension) as store:
+            old = store.article("rainfall.txt")
+        text = edit_one_article(corpus, n)
+        process = start_worker(corpus, index_dir, delay=0.0)
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("stage writing 0"):
+                break
+        time.sleep(rng.uniform(0.0, 1.3 * window))
+        kill(process)
+        assert_whole(index_dir)
+        with IndexStore.open(index_dir, EMBEDDER.name, EMBEDDER.dimension) as store:
+            live = store.article("rainfall.txt")
+            assert live is not None and old is not None
+            if read_current(index_dir) == before:
+                assert live.text == old.text and text not in live.text  # untouched
+            else:
+                assert live.text.endswith(text)  # the new version went live whole
+                switched += 1
+        report = build_index(corpus, index_dir, EMBEDDER)  # the next build completes
+        assert report.failed == 2
+        assert_whole(index_dir)
+        assert_serves(index_dir, "rainfall.txt")
+        with IndexStore.open(index_dir, EMBEDDER.name, EMBEDDER.dimension) as store:
+            current = store.article("rainfall.txt")
+            assert current is not None and current.text.endswith(text)
+        assert not [p for p in (index_dir / VERSIONS).iterdir() if p.name.endswith(PARTIAL_SUFFIX)]
+    build_index(corpus, tmp_path / "fresh", EMBEDDER, rebuild=True)
+    with (
+        IndexStore.open(index_dir, EMBEDDER.name, EMBEDDER.dimension) as a,
+        IndexStore.open(tmp_path / "fresh", EMBEDDER.name, EMBEDDER.dimension) as b,
+    ):
+        assert [x.id for x in a.articles()] == [x.id for x in b.articles()]
+        for info in a.articles():
+            texts_a = [p.text for p in a.article_passages(info.id)]
+            assert texts_a == [p.text for p in b.article_passages(info.id)]
+    print(f"{switched} of 20 kills came after the switch")

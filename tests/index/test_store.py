@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from index.build import build_index
 from index.errors import IndexCorruptError
-from index.store import FAISS, MANIFEST, VERSIONS, IndexStore, read_current
+from index.store import MANIFEST, VERSIONS, IndexStore, load_manifest, read_current
 from tests.conftest import ROOT, TEST_DATA
 from tests.fakes import HashEmbedder
 
@@ -112,7 +112,8 @@ def test_sentence_vectors_follow_ids(store: IndexStore) -> None:
     assert article is not None
     vectors = store.sentence_vectors([sid for sid, _, _ in sentences])
     expected = EMBEDDER.embed([article.text[s:e] for _, s, e in sentences])
-    assert np.allclose(vectors, expected)
+    assert vectors.dtype == np.float32
+    assert np.allclose(vectors, expected, atol=1e-3)  # stored as float16
 
 
 def test_many_threads_read_at_once(store: IndexStore) -> None:
@@ -131,9 +132,25 @@ def test_many_threads_read_at_once(store: IndexStore) -> None:
 def test_damaged_files_raise_index_corrupt(tmp_path: Path) -> None:
     build_index(TEST_DATA / "corpus", tmp_path / "idx", HashEmbedder())
     version = tmp_path / "idx" / VERSIONS / str(read_current(tmp_path / "idx"))
-    (version / FAISS).write_bytes(b"not an index")
+    (tmp_path / "idx" / load_manifest(version)["files"]["ann"]).write_bytes(b"not an index")
     with pytest.raises(IndexCorruptError, match="--rebuild"):
         IndexStore.open(tmp_path / "idx", EMBEDDER.name, EMBEDDER.dimension)
     (version / MANIFEST).unlink()
     with pytest.raises(IndexCorruptError):
         IndexStore.open(tmp_path / "idx", EMBEDDER.name, EMBEDDER.dimension)
+
+
+def test_lexical_search_scores_the_rarest_words_within_its_budget(
+    store: IndexStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.store
+
+    both = '"the" OR "ferries"'
+    assert store.lexical_search(both, 50) != store.lexical_search('"ferries"', 50)
+    freq = store.doc_freq(["the", "ferri", "and"])
+    monkeypatch.setattr(index.store, "LEXICAL_POSTINGS", freq["ferri"])
+    assert store.passage_count() > freq["ferri"] < freq["the"]
+    assert store.lexical_search(both, 50) == store.lexical_search('"ferries"', 50)
+    rarer = '"and"' if freq["and"] < freq["the"] else '"the"'
+    monkeypatch.setattr(index.store, "LEXICAL_POSTINGS", 1)
+    assert store.lexical_search('"the" OR "and"', 5) == store.lexical_search(rarer, 5)
