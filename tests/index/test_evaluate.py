@@ -194,7 +194,6 @@ def test_records_keep_each_sentences_neighbours_and_whether_the_pair_holds_the_a
     assert linked
 
 
-
 @pytest.mark.usefixtures("fake_embedder")
 def test_eval_folds_prints_every_set_by_fold() -> None:
     result = CliRunner().invoke(eval_command, [str(SQUAD), "--folds", "--json"])
