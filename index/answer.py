@@ -360,7 +360,9 @@ class Answerer:
         def passes(s: Sentence) -> bool:  # a later quote, judged as if it were the only one
             return probability_of(position[id(s)]) >= cfg.quote.floor
 
-        spans = select_quotes(ev.sentences, [c.passage for c in ev.top], cfg.max_quotes, passes)
+        spans = select_quotes(
+            ev.sentences, [c.passage for c in ev.top], cfg.max_quotes, passes, cfg.quote.pair_margin
+        )
         quotes = self._checked_quotes(spans)
         best = first_choice(ev.rows, logits) if len(ev.sentences) else None
         probability = 0.0

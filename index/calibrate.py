@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from index.answer import AnswerConfig
-from index.embed import MODEL_NAME, Embedder
+from index.embed import Embedder
 from index.evaluate import (
     ANSWERABLE,
     FOLDS,
@@ -227,7 +227,8 @@ def gather_records(
 
     if not answer.default_model().current:  # features changed: gather with a neutral model
         answer.install_model(AnswerModel.neutral())
-    embedder = CachingEmbedder(default_embedder(), cache)
+    inner = default_embedder()
+    embedder = CachingEmbedder(inner, cache if cache is not None else vector_cache(inner.name))
     records = collect(
         data,
         embedder,
@@ -324,9 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.records and args.records.exists():
         records = pickle.loads(args.records.read_bytes())
     else:
-        records = gather_records(
-            args.data, cache=vector_cache(MODEL_NAME), progress=lambda m: print(m, file=sys.stderr)
-        )
+        records = gather_records(args.data, progress=lambda m: print(m, file=sys.stderr))
         if args.records:
             args.records.write_bytes(pickle.dumps(records))
     print(format_suite(run_suite(records), latency(records)))

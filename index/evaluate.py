@@ -14,7 +14,7 @@ import math
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -338,6 +338,10 @@ class Record:
     absent: bool
     answer: Answer | None
     ranks: list[int]  # places (0-based) of the top-10 passages holding a gold answer
+    # Per sentence, its neighbours among the candidates (row index, -1 for none: before,
+    # after) and whether the quote of it joined with that neighbour holds a gold answer.
+    near: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    pair_holds: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=bool))
 
 
 def _evidence_record(
@@ -367,12 +371,22 @@ def _evidence_record(
         if s.article_id not in texts:
             article_obj = engine.article(s.article_id)
             texts[s.article_id] = article_obj.text if article_obj else ""
-        start, end = quote_span(s)
+        start, end = quote_span(s, answerer.config.quote.pair_margin)
         quote_holds[i] = contains_answer(texts[s.article_id][start:end], answers)
+    row_of = {id(s): i for i, s in enumerate(ev.sentences)}
+    near = np.full((len(ev.sentences), 2), -1, dtype=np.int64)
+    pair_holds = np.zeros((len(ev.sentences), 2), dtype=bool)
+    for i, s in enumerate(ev.sentences):
+        for side, other in enumerate((s.prev, s.next)):
+            if other is None:
+                continue
+            near[i, side] = row_of[id(other)]
+            joined = texts[s.article_id][min(s.start, other.start) : max(s.end, other.end)]
+            pair_holds[i, side] = contains_answer(joined, answers)
     ranks = [i for i, p in enumerate(answer.passages[:10]) if contains_answer(p.text, answers)]
     return Record(
         set_name, question, tuple(answers), article, fold, ev.rows, holds, quote_holds,
-        ev.facts, ev.absent, answer, ranks,
+        ev.facts, ev.absent, answer, ranks, near, pair_holds,
     )  # fmt: skip
 
 

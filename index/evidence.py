@@ -62,6 +62,7 @@ QUESTION_FEATURES = (
     "unseen",  # share of the question's rare-term weight in words no passage holds
     "article",  # share of the question's rare-term weight in the best sentence's article
     "focus",  # share of the weight of the question's words other than names beside it
+    "sentence",  # the best sentence's own cosine with the question
 )
 
 _SIGNATURE = re.compile(
@@ -374,6 +375,7 @@ def question_row(
         facts.unseen,
         float(row[_S["article"]]),
         float(row[_S["focus"]]),
+        float(row[_S["cosine"]]),
     ]
 
 

@@ -175,6 +175,25 @@ def test_the_suite_asks_every_set_through_the_engine(tmp_path: Path) -> None:
     assert figures[OFF_CORPUS]["questions"] == 1
 
 
+def test_records_keep_each_sentences_neighbours_and_whether_the_pair_holds_the_answer() -> None:
+    records = collect(SQUAD, CachingEmbedder(HashEmbedder()))
+    answerable = [r for r in records if r.set == ANSWERABLE and len(r.rows)]
+    assert answerable
+    linked = 0
+    for r in answerable:
+        assert r.near.shape == r.pair_holds.shape == (len(r.rows), 2)
+        for i, (before, after) in enumerate(r.near):
+            if after >= 0:
+                linked += 1
+                assert r.near[after, 0] == i  # the one after has this one before it
+            for side, other in enumerate((before, after)):
+                if other < 0:
+                    assert not r.pair_holds[i, side]
+                elif r.holds[i] or r.holds[other]:
+                    assert r.pair_holds[i, side]  # the joined text holds what either holds
+    assert linked
+
+
 @pytest.mark.usefixtures("fake_embedder")
 def test_eval_folds_prints_every_set_by_fold() -> None:
     result = CliRunner().invoke(eval_command, [str(SQUAD), "--folds", "--json"])

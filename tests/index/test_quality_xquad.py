@@ -26,12 +26,12 @@ from tests.conftest import TEST_DATA
 
 SLICE = TEST_DATA / "xquad_slice.json"
 
-# Measured when set: answerable quote@1 0.777, recall@1 0.915, wrongly abstained 0.074;
-# missing fact abstained 0.830, off topic 1.000, off corpus 0.991.
+# Measured when set (int8 ONNX embedder): answerable quote@1 0.798, recall@1 0.915, wrongly
+# abstained 0.074; missing fact abstained 0.851, off topic 1.000, off corpus 0.991.
 FLOORS = {
-    (ANSWERABLE, "quote@1"): 0.72,
+    (ANSWERABLE, "quote@1"): 0.75,
     (ANSWERABLE, "recall@1"): 0.88,
-    (MISSING, "abstained"): 0.75,
+    (MISSING, "abstained"): 0.80,
     (OFF_TOPIC, "abstained"): 0.93,
     (OFF_CORPUS, "abstained"): 0.95,
 }

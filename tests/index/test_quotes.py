@@ -59,13 +59,16 @@ def test_a_sentence_opening_with_a_pronoun_brings_its_predecessor() -> None:
     assert quote_span(s[1]) == (s[0].start, s[1].end)
 
 
-def test_a_neighbour_scoring_nearly_as_well_does_not_pad_the_quote() -> None:
+def test_a_neighbour_scoring_nearly_as_well_joins_the_quote_and_a_weaker_one_does_not() -> None:
     s = _sentences()
     for x in s:
         x.score = 0.1
     s[2].score = 2.0
-    s[1].score = 1.99
-    assert quote_span(s[2]) == (s[2].start, s[2].end)
+    s[1].score = 1.8
+    assert quote_span(s[2], pair_margin=0.3) == (s[1].start, s[2].end)
+    assert quote_span(s[2], pair_margin=0.1) == (s[2].start, s[2].end)
+    s[1].score = 1.5  # well below the best: it would only pad the quote
+    assert quote_span(s[2], pair_margin=0.3) == (s[2].start, s[2].end)
 
 
 def test_a_neighbour_holding_the_asked_kind_completes_the_quote() -> None:
