@@ -1,4 +1,4 @@
-"""When to say "not in the articles": the answer model's verdict, and two hard rules.
+"""When to say "not in the articles": the answer model's verdict, and three hard rules.
 
 The question model of `index/evidence.py` gives the probability that the best sentence
 answers the question, from that sentence's own score and from what the index holds of the
@@ -24,11 +24,20 @@ class AbstainRule:
 
     threshold: float = 0.5  # raise it for a bot that abstains more readily
 
-    def should_answer(self, probability: float, absent: bool = False) -> bool:
-        return not absent and probability >= self.threshold
+    def should_answer(
+        self, probability: float, absent: bool = False, unheard: bool = False
+    ) -> bool:
+        return not absent and not unheard and probability >= self.threshold
 
-    def reason(self, probability: float, absent: bool, held_back_by: str) -> str:
+    def reason(
+        self, probability: float, absent: bool, held_back_by: str, unheard: bool = False
+    ) -> str:
         """A short explanation of an abstention, for logs and the sources list."""
+        if unheard:
+            return (
+                "a name in the question occurs in no article (unheard 1.00): "
+                "the articles do not seem to answer this"
+            )
         if absent:
             return (
                 "the question asks for an amount or a count and no candidate sentence holds "

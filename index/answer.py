@@ -26,6 +26,7 @@ from index.evidence import (
     QuestionFacts,
     explain,
     first_choice,
+    one_edit,
     question_numbers,
     question_phrases,
     question_row,
@@ -186,6 +187,10 @@ def _expected(current: Any) -> str:
     return "text"
 
 
+_POSSESSIVE = re.compile(r"['’]s$")
+UNHEARD_MIN_LETTERS = 4  # shorter names are checked as spelt: one letter off is another word
+
+
 def _absent_kind(kind: str | None, sentences: list[Sentence]) -> bool:
     """True when the question asks for an amount or a count that no candidate sentence holds."""
     if kind not in (MONEY, NUMBER):
@@ -334,6 +339,8 @@ class Answerer:
             specific=min(sum(w for t, w in term_weights.items() if freq[t] > 0), 20.0) / 20.0,
             unseen=weighted_share({t for t, df in freq.items() if df == 0}, term_weights),
         )
+        if facts.unknown:
+            facts = dataclasses.replace(facts, unheard=self._unheard_name(cleaned, freq))
         return Evidence(
             cleaned, kind, retrieval, top, sentences, rows, facts, _absent_kind(kind, sentences)
         )
@@ -372,13 +379,14 @@ class Answerer:
             held_back_by = explain(
                 self.model.question, question_row(ev.rows, logits, best, ev.facts)
             )
-        answered = bool(quotes) and cfg.abstain.should_answer(probability, ev.absent)
+        unheard = ev.facts.unheard >= 1.0
+        answered = bool(quotes) and cfg.abstain.should_answer(probability, ev.absent, unheard)
         if not quotes:
             reason = "no passage of the articles matches the question"
         elif answered:
             reason = ""
         else:
-            reason = cfg.abstain.reason(probability, ev.absent, held_back_by)
+            reason = cfg.abstain.reason(probability, ev.absent, held_back_by, unheard)
         log.debug("answer probability %.3f for %r", probability, ev.question)
         return Answer(
             question=question,
@@ -447,6 +455,25 @@ class Answerer:
         names = [n for n in question_names(question) if n.casefold() not in STOPWORDS]
         stems = self._stemmer.stems(names)
         return 1.0 if any(freq.get(t, 1) == 0 for st in stems for t in st) else 0.0
+
+    def _unheard_name(self, question: str, freq: dict[str, int]) -> float:
+        """1.0 when a name of the question is in no passage even one letter apart.
+
+        Acronyms ("UMC", "SP") are left out: articles often spell them out. A misspelt name
+        ("Maastrich", "Bedigo") matches the word it was meant to be and does not count.
+        """
+        for name in question_names(question):
+            if name.casefold() in STOPWORDS or _POSSESSIVE.sub("", name).isupper():
+                continue
+            for word in words(_POSSESSIVE.sub("", name)):
+                if all(freq.get(t, 1) > 0 for t in self._stemmer.stems([word])[0]):
+                    continue
+                if len(word) < UNHEARD_MIN_LETTERS:
+                    return 1.0
+                near = set().union(*self._stemmer.stems(sorted(one_edit(word))))
+                if not any(self.store.doc_freq(sorted(near)).values()):
+                    return 1.0
+        return 0.0
 
     def _article_stems(self, article_id: str) -> set[str]:
         """Every stemmed word of an article (the last few articles asked about are kept)."""

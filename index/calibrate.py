@@ -137,7 +137,11 @@ def simulate(model: AnswerModel, r: Record) -> Outcome:
     if best is None:
         return Outcome(False, False)
     row = question_row(r.rows, logits, best, r.facts)
-    answered = not r.absent and float(model.question.logits(np.array([row]))[0]) >= 0.0
+    answered = (
+        not r.absent
+        and r.facts.unheard < 1.0
+        and float(model.question.logits(np.array([row]))[0]) >= 0.0
+    )
     return Outcome(answered, answered and bool(r.quote_holds[best]))
 
 

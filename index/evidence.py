@@ -123,6 +123,20 @@ def strong_type(text: str, kind: str | None, question_words: set[str]) -> bool:
     return False
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def one_edit(word: str) -> set[str]:
+    """Every spelling one letter away: a letter dropped, swapped with the next, changed or added."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return {
+        *(a + b[1:] for a, b in splits if b),
+        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *(a + c + b[1:] for a, b in splits if b for c in _LETTERS),
+        *(a + c + b for a, b in splits for c in _LETTERS),
+    }
+
+
 def weighted_share(stems: set[str], weights: dict[str, float]) -> float:
     """Share of the question's term weight present among the stems."""
     total = sum(weights.values())
@@ -348,6 +362,9 @@ class QuestionFacts:
     terms: float = 0.0
     specific: float = 0.0
     unseen: float = 0.0
+    # Not a model feature but a hard rule (see `index/abstain.py`): a name of the question,
+    # acronyms aside, that no word of the index matches even one letter apart.
+    unheard: float = 0.0
 
 
 def question_row(

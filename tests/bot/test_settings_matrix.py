@@ -108,7 +108,8 @@ def check_eval(case: Case) -> None:
     data = str(TEST_DATA / "squad_tiny.json")
     result = case.invoke("eval", data, "--holdout", "2", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["abstained_unanswerable"] == 0.0  # threshold -10
+    # threshold -10: only the hard rules (a name no article holds, an absent amount) abstain
+    assert json.loads(result.stdout)["abstained_unanswerable"] < 1.0
 
 
 def check_chat(case: Case) -> None:

@@ -16,6 +16,7 @@ from index.evidence import (
     fit_logistic,
     is_signature,
     missing_rarest,
+    one_edit,
     question_numbers,
     question_phrases,
     strong_type,
@@ -31,6 +32,17 @@ def test_the_threshold_decides_and_an_absent_amount_overrules_it() -> None:
     reason = AbstainRule(threshold=0.6).reason(0.42, False, "missing 1.00")
     assert "0.42 below 0.60" in reason and "missing 1.00" in reason
     assert "absent 1.00" in AbstainRule().reason(0.9, True, "")
+
+
+def test_a_name_no_article_holds_overrules_the_threshold() -> None:
+    assert not AbstainRule(threshold=0.0).should_answer(1.0, unheard=True)
+    assert "unheard 1.00" in AbstainRule().reason(0.9, False, "", unheard=True)
+
+
+def test_one_edit_reaches_every_spelling_one_letter_away() -> None:
+    near = one_edit("maastrich")
+    assert {"maastricht", "maastric", "maastrihc", "maastrick"} <= near
+    assert "maastrich" in one_edit("maastrihc") and "mastricht" not in near
 
 
 def test_signature_dateline_and_caption_lines() -> None:
@@ -113,6 +125,15 @@ def test_answerable_questions_are_answered(answerer: Answerer, question: str) ->
     answer = answerer.ask(question)
     assert answer.answered, answer.reason
     assert answer.quotes and answer.reason == ""
+
+
+def test_a_name_no_article_holds_is_abstained_and_a_misspelt_one_is_not(
+    answerer: Answerer,
+) -> None:
+    unheard = answerer.ask("Where was Rihanna born?")
+    assert not unheard.answered and "unheard 1.00" in unheard.reason
+    misspelt = answerer.ask("How many sailors did the keeper of Haldn Point rescue?")
+    assert "unheard" not in misspelt.reason
 
 
 @pytest.mark.parametrize(
