@@ -21,6 +21,7 @@ from index.passages import make_passages, split_sentences
 from index.readers import MAX_ARTICLE_BYTES, read_corpus
 from index.store import (
     FORMAT_VERSION,
+    REBUILD_HINT,
     IndexStore,
     library_versions,
     read_current,
@@ -108,7 +109,9 @@ def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexS
             index_dir, embedder.name, embedder.dimension, load_dense=False, full_check=True
         )
     except CitebotError as exc:
-        log.warning("not reusing the existing index: %s", exc)
+        # The message ends in the fix (`--rebuild`), which is what this build now does.
+        reason = str(exc).removesuffix(f"; {REBUILD_HINT}")
+        log.warning("not reusing the existing index (%s): embedding every article afresh", reason)
         return None
     if store.manifest.get("chunking") != chunking_for(embedder):
         log.info("passage settings changed since the last build: re-embedding everything")
