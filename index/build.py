@@ -413,9 +413,10 @@ def _vectors(vectors: np.ndarray | None, dimension: int) -> np.ndarray:
 
 def summary_line(report: BuildReport) -> str:
     """The one line a build prints when it ends."""
+    rate = f" ({report.passages_per_second:.1f} passages/s)" if report.embedded else ""
     return (
         f"{report.articles} articles, {report.passages} passages: {report.added} added, "
         f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged, "
-        f"{report.failed} failed; embedded {report.embedded} passages in "
-        f"{report.seconds:.1f} s ({report.passages_per_second:.1f} passages/s)"
+        f"{report.failed} skipped; embedded {report.embedded} passages in "
+        f"{report.seconds:.1f} s{rate}"
     )

@@ -72,6 +72,10 @@ def test_build_prints_one_summary_line_and_skipped_files(dirs: tuple[Path, Path]
     assert code == 0
     assert len(out.strip().splitlines()) == 1 and "passages/s" in out and "7 added" in out
     assert "skipped news/briefs.jsonl:3: not valid JSON" in err
+    assert "2 skipped;" in out
+    code, out, err = run("build", "--corpus", str(corpus), "--index", str(idx))
+    assert code == 0 and "7 unchanged" in out and "embedded 0 passages" in out
+    assert "passages/s" not in out  # no rate of nothing
 
 
 def test_defaults_come_from_the_environment(dirs: tuple[Path, Path]) -> None:
