@@ -97,6 +97,18 @@ def test_the_terminal_loop_answers_each_line_until_eof(engine: Engine) -> None:
     assert "The articles don't answer that." in text
 
 
+def test_an_undecodable_line_in_the_terminal_loop_is_one_line(engine: Engine) -> None:
+    # Python reads undecodable stdin bytes as lone surrogates (surrogateescape).
+    questions = io.StringIO(
+        "Who won the \udcff\udcfe cup?\nWhen was the Brightwater lighthouse built?\n"
+    )
+    out = io.StringIO()
+    assert chat(engine, questions, out) == 0
+    text = out.getvalue()
+    assert text.startswith("the question is not valid UTF-8 text\n")
+    assert '"The Brightwater lighthouse was built in 1874' in text
+
+
 class _Interrupted(io.StringIO):
     def readline(self, *args: object) -> str:
         raise KeyboardInterrupt
