@@ -109,6 +109,27 @@ def test_an_undecodable_line_in_the_terminal_loop_is_one_line(engine: Engine) ->
     assert '"The Brightwater lighthouse was built in 1874' in text
 
 
+def test_a_damaged_index_met_in_the_terminal_loop_names_the_command_that_fixes_it(
+    tmp_path: Path,
+) -> None:
+    index_dir = tmp_path / "index"
+    build_index(TEST_DATA / "corpus", index_dir, HashEmbedder())
+    engine = Engine(index_dir, TEST_DATA / "corpus", embedder=HashEmbedder())
+    engine.load()
+    try:
+        (database,) = (index_dir / "data").glob("db-*.sqlite")
+        with database.open("r+b") as db:  # every page but the first overwritten
+            db.seek(4096)
+            db.write(b"\xaa" * (database.stat().st_size - 4096))
+        out = io.StringIO()
+        assert chat(engine, io.StringIO("When was the Brightwater lighthouse built?\n"), out) == 0
+    finally:
+        engine.close()
+    text = out.getvalue()
+    assert text.startswith("error: index ") and "`citebot index build --rebuild`" in text
+    assert "/reindex" not in text  # a Discord command means nothing in the terminal
+
+
 class _Interrupted(io.StringIO):
     def readline(self, *args: object) -> str:
         raise KeyboardInterrupt
