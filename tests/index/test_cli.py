@@ -136,6 +136,8 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path, args: tuple[str, ...], n
     assert code == 1
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
     assert needle in err and "Traceback" not in err + out
+    if needle == "citebot index build":
+        assert f"`citebot index build --index {tmp_path / 'none'}`" in err
 
 
 def test_a_mismatched_index_says_to_rebuild(
@@ -146,7 +148,8 @@ def test_a_mismatched_index_says_to_rebuild(
     other = HashEmbedder(dimension=16, name="test/other")
     monkeypatch.setattr(index.cli, "embedder_factory", lambda: other)
     code, _, err = run("search", "bridge", "--index", str(idx))
-    assert code == 1 and "citebot index build --rebuild" in err
+    # The fix names the folder given, or it would rebuild the default index instead.
+    assert code == 1 and f"`citebot index build --index {idx} --rebuild`" in err
     code, out, _ = run("stats", "--index", str(idx))
     assert code == 0 and "test/hash-embedder" in out, "stats reads the manifest, not the model"
 
