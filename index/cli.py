@@ -137,8 +137,24 @@ def build_command(
 ) -> None:
     """Index the corpus, re-embedding only the articles that changed."""
     with engine_from_settings(index_dir=index_dir, corpus_dir=corpus_dir) as engine, user_errors():
-        report = engine.reindex(rebuild=rebuild)
+        report = reindex_or_stop(engine, rebuild)
     print_build_report(report, as_json)
+
+
+BUILD_INTERRUPTED = (
+    "interrupted: the index is as the last complete build left it; run the build again to finish"
+)
+
+
+def reindex_or_stop(engine: Engine, rebuild: bool = False) -> BuildReport:
+    """The build's report; Ctrl-C ends it with one line (exit code 130), not "Aborted!"."""
+    try:
+        return engine.reindex(rebuild=rebuild)
+    except KeyboardInterrupt:
+        if sys.stderr.isatty():
+            click.echo(err=True)  # off the progress bar's line
+        click.echo(BUILD_INTERRUPTED, err=True)
+        sys.exit(130)
 
 
 def print_build_report(report: BuildReport, as_json: bool) -> None:

@@ -78,6 +78,27 @@ def test_build_prints_one_summary_line_and_skipped_files(dirs: tuple[Path, Path]
     assert "passages/s" not in out  # no rate of nothing
 
 
+class _InterruptedEmbedder(HashEmbedder):
+    """Ctrl-C arrives while the build embeds."""
+
+    def embed(self, *args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_build_is_one_line_and_leaves_the_index_serving(
+    dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, idx = dirs
+    run("build", "--corpus", str(corpus), "--index", str(idx))
+    (corpus / "new.txt").write_text("A new article about the harbour bridge.", encoding="utf-8")
+    monkeypatch.setattr(index.cli, "embedder_factory", lambda: _InterruptedEmbedder())
+    code, out, err = run("build", "--corpus", str(corpus), "--index", str(idx))
+    assert code == 130 and out == ""
+    assert err.startswith("interrupted: ") and len(err.strip().splitlines()) == 1
+    code, out, _ = run("stats", "--index", str(idx))
+    assert code == 0 and "articles:  7" in out
+
+
 def test_defaults_come_from_the_environment(dirs: tuple[Path, Path]) -> None:
     corpus, _ = dirs
     shutil.copytree(corpus, os.environ["CITEBOT_CORPUS_DIR"])
