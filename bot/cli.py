@@ -17,7 +17,7 @@ import click
 import discord
 
 from bot.settings import Settings
-from index.cli import SettingsSource, ask_command, eval_command, index_group
+from index.cli import SettingsSource, ask_command, eval_command, index_group, reindex_or_stop
 from index.errors import CitebotError
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ def run_command() -> None:
     engine = make_engine(settings)
     click.echo(f"Indexing {settings.corpus_dir} into {settings.index_dir} …", err=True)
     try:
-        report = engine.reindex()
+        report = reindex_or_stop(engine)
     except CitebotError as exc:
         fail(f"error: {exc}")
     for failure in report.failures:

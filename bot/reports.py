@@ -25,7 +25,7 @@ def report_text(report: BuildReport, intro: str = "Reindexed") -> str:
     """The counts an admin wants after a rebuild, and the files it skipped."""
     lines = [
         f"{intro} in {report.seconds:.1f} s: {report.added} added, {report.updated} updated, "
-        f"{report.removed} removed, {report.failed} failed ({report.unchanged} unchanged).",
+        f"{report.removed} removed, {report.failed} skipped ({report.unchanged} unchanged).",
         f"Now answering from {report.articles} articles, {report.passages} passages.",
     ]
     for failure in report.failures[:MAX_FAILURES_SHOWN]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.errors import describe
 from bot.render import render_plain
+from index.errors import CitebotError, QuestionError
 
 if TYPE_CHECKING:
     from index.engine import Engine
@@ -52,6 +53,10 @@ def chat(engine: Engine, stdin: TextIO | None = None, stdout: TextIO | None = No
             text = describe(exc)
             if text is None:
                 raise
+            if isinstance(exc, CitebotError) and not isinstance(exc, QuestionError):
+                # The index's own line ends in the command that fixes it; describe() speaks
+                # of `/reindex`, which is Discord's.
+                text = f"error: {exc}"
             print(text, file=stdout)
             continue
         print(render_plain(answer), file=stdout, end="\n\n", flush=True)

@@ -21,6 +21,7 @@ from index.passages import make_passages, split_sentences
 from index.readers import MAX_ARTICLE_BYTES, read_corpus
 from index.store import (
     FORMAT_VERSION,
+    REBUILD_HINT,
     IndexStore,
     library_versions,
     read_current,
@@ -108,7 +109,9 @@ def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexS
             index_dir, embedder.name, embedder.dimension, load_dense=False, full_check=True
         )
     except CitebotError as exc:
-        log.warning("not reusing the existing index: %s", exc)
+        # The message ends in the fix (`--rebuild`), which is what this build now does.
+        reason = str(exc).removesuffix(f"; {REBUILD_HINT}")
+        log.warning("not reusing the existing index (%s): embedding every article afresh", reason)
         return None
     if store.manifest.get("chunking") != chunking_for(embedder):
         log.info("passage settings changed since the last build: re-embedding everything")
@@ -410,9 +413,10 @@ def _vectors(vectors: np.ndarray | None, dimension: int) -> np.ndarray:
 
 def summary_line(report: BuildReport) -> str:
     """The one line a build prints when it ends."""
+    rate = f" ({report.passages_per_second:.1f} passages/s)" if report.embedded else ""
     return (
         f"{report.articles} articles, {report.passages} passages: {report.added} added, "
         f"{report.updated} updated, {report.removed} removed, {report.unchanged} unchanged, "
-        f"{report.failed} failed; embedded {report.embedded} passages in "
-        f"{report.seconds:.1f} s ({report.passages_per_second:.1f} passages/s)"
+        f"{report.failed} skipped; embedded {report.embedded} passages in "
+        f"{report.seconds:.1f} s{rate}"
     )

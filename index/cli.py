@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,19 +65,27 @@ def make_engine(settings: Settings) -> Engine:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn citebot's own errors into one line on stderr and exit code 1."""
+def user_errors(index_dir: Path | None = None) -> Iterator[None]:
+    """Turn citebot's own errors into one line on stderr and exit code 1.
+
+    With `--index DIR` given, the fix a line ends in names that folder, so that following it
+    rebuilds this index and not the default one.
+    """
     try:
         yield
     except CitebotError as exc:
-        click.echo(f"error: {exc}", err=True)
+        line = str(exc)
+        if index_dir is not None:
+            given = f"--index {shlex.quote(str(index_dir))}"
+            line = line.replace("`citebot index build", f"`citebot index build {given}")
+        click.echo(f"error: {line}", err=True)
         sys.exit(1)
 
 
 @contextmanager
 def engine_from_settings(**folders: Path | None) -> Iterator[Engine]:
     """The engine over the settings' folders (`--index`, `--corpus` win), closed at the end."""
-    with user_errors():
+    with user_errors(folders.get("index_dir")):
         settings = current_settings()
         given: dict[str, Any] = {k: v for k, v in folders.items() if v is not None}
         engine = make_engine(dataclasses.replace(settings, **given))
@@ -128,8 +137,24 @@ def build_command(
 ) -> None:
     """Index the corpus, re-embedding only the articles that changed."""
     with engine_from_settings(index_dir=index_dir, corpus_dir=corpus_dir) as engine, user_errors():
-        report = engine.reindex(rebuild=rebuild)
+        report = reindex_or_stop(engine, rebuild)
     print_build_report(report, as_json)
+
+
+BUILD_INTERRUPTED = (
+    "interrupted: the index is as the last complete build left it; run the build again to finish"
+)
+
+
+def reindex_or_stop(engine: Engine, rebuild: bool = False) -> BuildReport:
+    """The build's report; Ctrl-C ends it with one line (exit code 130), not "Aborted!"."""
+    try:
+        return engine.reindex(rebuild=rebuild)
+    except KeyboardInterrupt:
+        if sys.stderr.isatty():
+            click.echo(err=True)  # off the progress bar's line
+        click.echo(BUILD_INTERRUPTED, err=True)
+        sys.exit(130)
 
 
 def print_build_report(report: BuildReport, as_json: bool) -> None:
@@ -157,7 +182,7 @@ def _human_size(size: int) -> str:
 @_index_option
 def stats_command(index_dir: Path | None) -> None:
     """Print the index's articles, passages, model, build time and size on disk."""
-    with engine_from_settings(index_dir=index_dir) as engine, user_errors():
+    with engine_from_settings(index_dir=index_dir) as engine, user_errors(index_dir):
         stats = engine.stats()
     click.echo(f"articles:  {stats.articles}")
     click.echo(f"passages:  {stats.passages}")
@@ -175,7 +200,7 @@ def verify_command(index_dir: Path | None) -> None:
     """Check every file of the index: hashes against its manifest, the database by SQLite."""
     from index.engine import verify_index
 
-    with engine_from_settings(index_dir=index_dir) as engine, user_errors():
+    with engine_from_settings(index_dir=index_dir) as engine, user_errors(index_dir):
         report = verify_index(engine.index_dir)
     click.echo(
         f"index {report.version}: {report.files} files, {_human_size(report.size_bytes)} "
@@ -205,7 +230,7 @@ def search_command(query: str, index_dir: Path | None, k: int, as_json: bool) ->
     """Print the passages closest to QUERY."""
     from index.answer_output import passage_json
 
-    with engine_from_settings(index_dir=index_dir) as engine, user_errors():
+    with engine_from_settings(index_dir=index_dir) as engine, user_errors(index_dir):
         results = [passage_json(p) for p in engine.search(query, k)]
     print_search_results(query, results, as_json)
 
@@ -218,7 +243,7 @@ def ask_command(question: str | None, index_dir: Path | None, as_json: bool) -> 
     """Answer QUESTION with quotes from the articles; without it, one question per stdin line."""
     from index.ask_cli import run_ask
 
-    with engine_from_settings(index_dir=index_dir) as engine, user_errors():
+    with engine_from_settings(index_dir=index_dir) as engine, user_errors(index_dir):
         engine.load()
         code = run_ask(engine, question, as_json)
     sys.exit(code)

@@ -7,7 +7,12 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 
-from index.errors import EmptyQuestionError, NoSearchableWordsError, QuestionTooLongError
+from index.errors import (
+    EmptyQuestionError,
+    NoSearchableWordsError,
+    QuestionError,
+    QuestionTooLongError,
+)
 
 MAX_QUESTION_CHARS = 1000
 
@@ -71,6 +76,10 @@ def validate_question(question: str) -> str:
         raise EmptyQuestionError("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionTooLongError(len(question), MAX_QUESTION_CHARS)
+    try:
+        question.encode("utf-8")  # lone surrogates: bytes that were not UTF-8, smuggled in
+    except UnicodeEncodeError:
+        raise QuestionError("the question is not valid UTF-8 text") from None
     cleaned = clean_question(question)
     if not any(w.strip("_") for w in words(cleaned)):
         raise NoSearchableWordsError(

@@ -209,6 +209,8 @@ def select_quotes(
             start, end, text = s.start, s.end, s.text
         if any(start < e and b < end for b, e in taken.get(s.article_id, [])):
             continue
+        if any(text in q.text or q.text in text for q in spans):  # a copy of the article
+            continue
         taken.setdefault(s.article_id, []).append((start, end))
         spans.append(Span(s.article_id, start, end, text, s.score, s))
     return spans

@@ -102,7 +102,7 @@ async def test_reindex_swaps_the_index_while_questions_are_answered_from_the_old
         what="the report",
     )
     assert done.id == progress.id and rebuild.followups == [], "one message, edited"
-    assert "1 added" in done.content
+    assert "1 added" in done.content and "0 skipped" in done.content
     asked = await fake_discord.invoke_slash("ask", {"question": NEW_QUESTION})
     assert "opened in 1932" in (await asked.wait_for_reply()).content
 

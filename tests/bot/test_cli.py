@@ -97,6 +97,39 @@ def test_the_terminal_loop_answers_each_line_until_eof(engine: Engine) -> None:
     assert "The articles don't answer that." in text
 
 
+def test_an_undecodable_line_in_the_terminal_loop_is_one_line(engine: Engine) -> None:
+    # Python reads undecodable stdin bytes as lone surrogates (surrogateescape).
+    questions = io.StringIO(
+        "Who won the \udcff\udcfe cup?\nWhen was the Brightwater lighthouse built?\n"
+    )
+    out = io.StringIO()
+    assert chat(engine, questions, out) == 0
+    text = out.getvalue()
+    assert text.startswith("the question is not valid UTF-8 text\n")
+    assert '"The Brightwater lighthouse was built in 1874' in text
+
+
+def test_a_damaged_index_met_in_the_terminal_loop_names_the_command_that_fixes_it(
+    tmp_path: Path,
+) -> None:
+    index_dir = tmp_path / "index"
+    build_index(TEST_DATA / "corpus", index_dir, HashEmbedder())
+    engine = Engine(index_dir, TEST_DATA / "corpus", embedder=HashEmbedder())
+    engine.load()
+    try:
+        (database,) = (index_dir / "data").glob("db-*.sqlite")
+        with database.open("r+b") as db:  # every page but the first overwritten
+            db.seek(4096)
+            db.write(b"\xaa" * (database.stat().st_size - 4096))
+        out = io.StringIO()
+        assert chat(engine, io.StringIO("When was the Brightwater lighthouse built?\n"), out) == 0
+    finally:
+        engine.close()
+    text = out.getvalue()
+    assert text.startswith("error: index ") and "`citebot index build --rebuild`" in text
+    assert "/reindex" not in text  # a Discord command means nothing in the terminal
+
+
 class _Interrupted(io.StringIO):
     def readline(self, *args: object) -> str:
         raise KeyboardInterrupt

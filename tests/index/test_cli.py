@@ -72,6 +72,31 @@ def test_build_prints_one_summary_line_and_skipped_files(dirs: tuple[Path, Path]
     assert code == 0
     assert len(out.strip().splitlines()) == 1 and "passages/s" in out and "7 added" in out
     assert "skipped news/briefs.jsonl:3: not valid JSON" in err
+    assert "2 skipped;" in out
+    code, out, err = run("build", "--corpus", str(corpus), "--index", str(idx))
+    assert code == 0 and "7 unchanged" in out and "embedded 0 passages" in out
+    assert "passages/s" not in out  # no rate of nothing
+
+
+class _InterruptedEmbedder(HashEmbedder):
+    """Ctrl-C arrives while the build embeds."""
+
+    def embed(self, *args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_build_is_one_line_and_leaves_the_index_serving(
+    dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus, idx = dirs
+    run("build", "--corpus", str(corpus), "--index", str(idx))
+    (corpus / "new.txt").write_text("A new article about the harbour bridge.", encoding="utf-8")
+    monkeypatch.setattr(index.cli, "embedder_factory", lambda: _InterruptedEmbedder())
+    code, out, err = run("build", "--corpus", str(corpus), "--index", str(idx))
+    assert code == 130 and out == ""
+    assert err.startswith("interrupted: ") and len(err.strip().splitlines()) == 1
+    code, out, _ = run("stats", "--index", str(idx))
+    assert code == 0 and "articles:  7" in out
 
 
 def test_defaults_come_from_the_environment(dirs: tuple[Path, Path]) -> None:
@@ -132,6 +157,8 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path, args: tuple[str, ...], n
     assert code == 1
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
     assert needle in err and "Traceback" not in err + out
+    if needle == "citebot index build":
+        assert f"`citebot index build --index {tmp_path / 'none'}`" in err
 
 
 def test_a_mismatched_index_says_to_rebuild(
@@ -142,7 +169,8 @@ def test_a_mismatched_index_says_to_rebuild(
     other = HashEmbedder(dimension=16, name="test/other")
     monkeypatch.setattr(index.cli, "embedder_factory", lambda: other)
     code, _, err = run("search", "bridge", "--index", str(idx))
-    assert code == 1 and "citebot index build --rebuild" in err
+    # The fix names the folder given, or it would rebuild the default index instead.
+    assert code == 1 and f"`citebot index build --index {idx} --rebuild`" in err
     code, out, _ = run("stats", "--index", str(idx))
     assert code == 0 and "test/hash-embedder" in out, "stats reads the manifest, not the model"
 

@@ -132,7 +132,7 @@ def test_an_incremental_build_seals_its_new_files_and_carries_the_reused_ones(
 
 
 def test_a_flipped_bit_in_the_vectors_is_not_reused_and_not_left_live(
-    corpus: Path, built: Path
+    corpus: Path, built: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     damaged = live(built)
     target = passage_vectors(built)
@@ -142,6 +142,11 @@ def test_a_flipped_bit_in_the_vectors_is_not_reused_and_not_left_live(
     embedder = HashEmbedder()
     report = build_index(corpus, built, embedder)
     assert report.unchanged == 0 and report.embedded == report.passages
+    # The build names the damage and says what it does about it; it does not ask for the
+    # rebuild it is already doing.
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert target.name in warning and warning.endswith("embedding every article afresh")
+    assert "--rebuild" not in warning
     assert live(built) != damaged
     with open_store(built, full_check=True) as store:
         assert store.article_count() == 7

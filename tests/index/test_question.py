@@ -4,7 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.errors import EmptyQuestionError, NoSearchableWordsError, QuestionTooLongError
+from index.errors import (
+    EmptyQuestionError,
+    NoSearchableWordsError,
+    QuestionError,
+    QuestionTooLongError,
+)
 from index.question import (
     MAX_QUESTION_CHARS,
     Stemmer,
@@ -58,6 +63,12 @@ def test_too_long_question() -> None:
 def test_no_searchable_words(question: str) -> None:
     with pytest.raises(NoSearchableWordsError):
         validate_question(question)
+
+
+def test_a_question_with_lone_surrogates_is_refused() -> None:
+    # What undecodable bytes become when the OS hands them to Python as text.
+    with pytest.raises(QuestionError, match="not valid UTF-8"):
+        validate_question("Who won the \udcff cup?")
 
 
 def _fts() -> sqlite3.Connection:

@@ -108,6 +108,23 @@ def test_a_signature_line_never_leads() -> None:
     assert [q.text for q in spans] == ["Cui made his first tweet on Monday."]
 
 
+def test_the_same_words_in_two_articles_are_quoted_once() -> None:
+    # A copy of an article (a second file, a link to it) holds the same sentences.
+    text = "The lighthouse was built in 1871. A keeper lived there for thirty one years."
+    cut = text.index("A keeper")
+    sentences = [
+        Sentence(0, "a", 0, cut - 1, text[: cut - 1], 0, 1.0, score=3.0),
+        Sentence(1, "copy", 0, cut - 1, text[: cut - 1], 1, 1.0, score=3.0),
+        Sentence(2, "a", cut, len(text), text[cut:], 0, 1.0, score=1.0),
+    ]
+    passages = [Passage(0, "a", 0, 0, len(text), text), Passage(1, "copy", 0, 0, len(text), text)]
+    spans = select_quotes(sentences, passages, limit=3)
+    assert [(q.article_id, q.text) for q in spans] == [
+        ("a", text[: cut - 1]),
+        ("a", text[cut:]),
+    ]
+
+
 def test_quotes_never_cross_a_paragraph_break_and_never_overlap() -> None:
     s = _sentences()
     for x, score in zip(s, (0.5, 0.4, 2.0, 1.95, 0.1), strict=True):
