@@ -90,12 +90,12 @@ def main() -> int:
         return scale.main(["--sizes", args.sizes])
 
     from index.build import build_index
-    from index.embed import MiniLMEmbedder
+    from index.embed import default_embedder
     from index.engine import Engine
 
     step("loading the model")
     started = time.perf_counter()
-    embedder = MiniLMEmbedder()
+    embedder = default_embedder()  # what the product runs ($CITEBOT_EMBEDDER picks another)
     load_s = time.perf_counter() - started
     embedder.embed(["warm up"])
 
@@ -142,6 +142,7 @@ def main() -> int:
     )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"corpus                 {args.corpus} ({passages} passages)")
+    print(f"embedder               {embedder.name}")
     print(f"model load             {load_s:.2f} s")
     print(
         f"clean build            median {statistics.median(clean):.1f} s, "
@@ -170,6 +171,7 @@ def main() -> int:
     print(
         json.dumps(
             {
+                "embedder": embedder.name,
                 "passages": passages,
                 "clean_build_s": round(statistics.median(clean), 2),
                 "update_s": round(update.seconds, 3),
