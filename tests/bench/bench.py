@@ -27,17 +27,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.scale import percentile, timed_ms
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
 XQUAD = Path(
     os.environ.get("CITEBOT_XQUAD", ROOT.parent / "shared" / "data" / "xquad" / "xquad.en.json")
 )
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def questions(limit: int, engine_titles: list[str]) -> list[str]:
@@ -120,13 +117,7 @@ def main() -> int:
         engine = Engine(Path(tmp) / "index-0", args.corpus, embedder=embedder)
         engine.load()
         asked = questions(args.questions, [a.title for a in engine.articles()])
-        for question in asked[:20]:
-            engine.ask(question)
-        latencies = []
-        for question in asked:
-            t = time.perf_counter()
-            engine.ask(question)
-            latencies.append((time.perf_counter() - t) * 1000)
+        latencies = timed_ms(engine.ask, asked)
         embeds = []
         for question in asked[:200]:
             t = time.perf_counter()

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,18 @@ def log(message: str) -> None:
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed_ms(ask: Callable[[str], object], asked: Sequence[str], warm_up: int = 20) -> list[float]:
+    """Milliseconds of each `ask(question)`, after a few untimed warm-up questions."""
+    for question in asked[:warm_up]:
+        ask(question)
+    times = []
+    for question in asked:
+        started = time.perf_counter()
+        ask(question)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
 
 
 @dataclass
@@ -212,13 +224,7 @@ def serve(index_dir: Path) -> dict[str, Any]:
     store = IndexStore.open(index_dir, MODEL, DIM)
     open_s = time.perf_counter() - started
     answerer = Answerer(store, FixedEmbedder(), AnswerConfig())
-    for q in m_questions[:20]:
-        answerer.ask(q)
-    times = []
-    for q in m_questions:
-        t = time.perf_counter()
-        answerer.ask(q)
-        times.append((time.perf_counter() - t) * 1000)
+    times = timed_ms(answerer.ask, m_questions)
     status = Path("/proc/self/status").read_text()
     rss = {
         line.split(":")[0]: int(line.split()[1]) // 1024
