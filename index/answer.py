@@ -360,12 +360,12 @@ class Answerer:
             s.score = float(logit)
         position = {id(s): i for i, s in enumerate(ev.sentences)}
 
-        def probability_of(i: int) -> float:
-            row = question_row(ev.rows, logits, i, ev.facts)
+        def probability_of(row: list[float]) -> float:
             return sigmoid(float(self.model.question.logits(np.array([row]))[0]))
 
         def passes(s: Sentence) -> bool:  # a later quote, judged as if it were the only one
-            return probability_of(position[id(s)]) >= cfg.quote.floor
+            row = question_row(ev.rows, logits, position[id(s)], ev.facts)
+            return probability_of(row) >= cfg.quote.floor
 
         spans = select_quotes(
             ev.sentences, [c.passage for c in ev.top], cfg.max_quotes, passes, cfg.quote.pair_margin
@@ -375,10 +375,9 @@ class Answerer:
         probability = 0.0
         held_back_by = "no sentence"
         if best is not None:
-            probability = probability_of(best)
-            held_back_by = explain(
-                self.model.question, question_row(ev.rows, logits, best, ev.facts)
-            )
+            row = question_row(ev.rows, logits, best, ev.facts)
+            probability = probability_of(row)
+            held_back_by = explain(self.model.question, row)
         unheard = ev.facts.unheard >= 1.0
         answered = bool(quotes) and cfg.abstain.should_answer(probability, ev.absent, unheard)
         if not quotes:
