@@ -198,6 +198,17 @@ def _absent_kind(kind: str | None, sentences: list[Sentence]) -> bool:
     return not any(s.typed for s in sentences)
 
 
+def _unknown_name(names: list[str], stems: list[set[str]], freq: dict[str, int]) -> float:
+    """1.0 when a capitalised name of the question occurs in no passage of the index."""
+    unknown = (
+        freq.get(t, 1) == 0
+        for name, st in zip(names, stems, strict=True)
+        if name.casefold() not in STOPWORDS
+        for t in st
+    )
+    return 1.0 if any(unknown) else 0.0
+
+
 def is_follow_up(question: str) -> bool:
     """True when a question probably continues an earlier one ("and when did it end?")."""
     return bool(_FOLLOW_UP.search(question)) or len(search_words(question)) <= FOLLOW_UP_MAX_WORDS
@@ -299,9 +310,11 @@ class Answerer:
         retrieval = self._retrieve(vector, terms, cfg.depth)
         top = retrieval.candidates[: cfg.quote_passages]
         sentences = self._sentences(top)
-        stems = self._stemmer.stems([*terms, *(s.text for s in sentences)])
+        names = question_names(cleaned)
+        stems = self._stemmer.stems([*terms, *names, *(s.text for s in sentences)])
         question_stems = set().union(*stems[: len(terms)]) if terms else set()
-        sentence_stems = stems[len(terms) :]
+        name_stems = stems[len(terms) : len(terms) + len(names)]
+        sentence_stems = stems[len(terms) + len(names) :]
         freq = self.store.doc_freq(sorted(question_stems))
         term_weights = {t: idf(df, self._passage_total) for t, df in freq.items()}
         kind = question_type(cleaned)
@@ -325,13 +338,13 @@ class Answerer:
             question_words,
             numbers,
             {aid: self._article_stems(aid) for aid in {s.article_id for s in sentences}},
-            set().union(*self._stemmer.stems(question_names(cleaned))),
+            set().union(*name_stems),
         )
         facts = QuestionFacts(
             cosine=max((c.dense for c in retrieval.candidates), default=0.0),
             agreement=agreement(retrieval.dense_ids, retrieval.lexical_ids),
             covered=weighted_share(set().union(*sentence_stems), term_weights),
-            unknown=self._unknown_name(cleaned, freq),
+            unknown=_unknown_name(names, name_stems, freq),
             phrase=self._unknown_phrase(cleaned),
             number=1.0 if any(freq.get(n, 1) == 0 for n in numbers) else 0.0,
             kind_known=kind is not None,
@@ -360,12 +373,12 @@ class Answerer:
             s.score = float(logit)
         position = {id(s): i for i, s in enumerate(ev.sentences)}
 
-        def probability_of(i: int) -> float:
-            row = question_row(ev.rows, logits, i, ev.facts)
+        def probability_of(row: list[float]) -> float:
             return sigmoid(float(self.model.question.logits(np.array([row]))[0]))
 
         def passes(s: Sentence) -> bool:  # a later quote, judged as if it were the only one
-            return probability_of(position[id(s)]) >= cfg.quote.floor
+            row = question_row(ev.rows, logits, position[id(s)], ev.facts)
+            return probability_of(row) >= cfg.quote.floor
 
         spans = select_quotes(
             ev.sentences, [c.passage for c in ev.top], cfg.max_quotes, passes, cfg.quote.pair_margin
@@ -375,10 +388,9 @@ class Answerer:
         probability = 0.0
         held_back_by = "no sentence"
         if best is not None:
-            probability = probability_of(best)
-            held_back_by = explain(
-                self.model.question, question_row(ev.rows, logits, best, ev.facts)
-            )
+            row = question_row(ev.rows, logits, best, ev.facts)
+            probability = probability_of(row)
+            held_back_by = explain(self.model.question, row)
         unheard = ev.facts.unheard >= 1.0
         answered = bool(quotes) and cfg.abstain.should_answer(probability, ev.absent, unheard)
         if not quotes:
@@ -449,12 +461,6 @@ class Answerer:
                 )
             )
         return quotes
-
-    def _unknown_name(self, question: str, freq: dict[str, int]) -> float:
-        """1.0 when a capitalised name of the question occurs in no passage of the index."""
-        names = [n for n in question_names(question) if n.casefold() not in STOPWORDS]
-        stems = self._stemmer.stems(names)
-        return 1.0 if any(freq.get(t, 1) == 0 for st in stems for t in st) else 0.0
 
     def _unheard_name(self, question: str, freq: dict[str, int]) -> float:
         """1.0 when a name of the question is in no passage even one letter apart.

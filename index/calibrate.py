@@ -92,10 +92,11 @@ def news_questions(path: Path = NEWS_FILE) -> list[tuple[str, str | None]]:
 def fit_model(records: Sequence[Record], recipe: Recipe = Recipe()) -> AnswerModel:
     """Fit the sentence model, then the question model on its choices, then the threshold."""
     sentence = ranking()
+    negative_sets = (*NEGATIVES, MISSING_SENTENCE) if recipe.missing_sentences else NEGATIVES
+    fitted = (ANSWERABLE, *negative_sets)
     rows, labels, weights = [], [], []
     for r in records:
-        negatives = (*NEGATIVES, MISSING_SENTENCE) if recipe.missing_sentences else NEGATIVES
-        if r.set not in (ANSWERABLE, *negatives) or r.facts is None or not len(r.rows):
+        if r.set not in fitted or r.facts is None or not len(r.rows):
             continue
         logits = sentence.logits(r.rows)
         best = first_choice(r.rows, logits)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.answer_types import holds_type
-from index.evidence import is_signature
+from index.evidence import is_signature, weighted_share
 from index.types import Passage
 
 # A sentence opening with one of these words leans on the sentence before it.
@@ -95,14 +95,6 @@ def idf(doc_freq: int, total: int) -> float:
     return math.log(1.0 + (total - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
-def term_overlap(stems: set[str], weights: dict[str, float]) -> float:
-    """Share of the question's term weight present among the sentence's stems."""
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.0
-    return sum(w for t, w in weights.items() if t in stems) / total
-
-
 def link_neighbours(sentences: Sequence[Sentence]) -> None:
     """Link each sentence to its adjacent ones among the candidates (same article, touching)."""
     by_article: dict[str, list[Sentence]] = {}
@@ -130,7 +122,7 @@ def score_sentences(
         cosines = (vectors @ np.asarray(question_vector, dtype=np.float32)).tolist()
     for s, cos, st in zip(sentences, cosines, stems, strict=True):
         s.cosine = float(cos)
-        s.overlap = term_overlap(st, term_weights)
+        s.overlap = weighted_share(st, term_weights)
         s.typed = 1.0 if holds_type(s.text, kind, question_words) else 0.0
     link_neighbours(sentences)
     for s in sentences:

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from index.answer_types import DATE, MONEY, NUMBER, PERSON, holds_type, question_type
+from index.evidence import weighted_share as term_overlap
 from index.quotes import (
     Sentence,
     idf,
@@ -9,7 +10,6 @@ from index.quotes import (
     quote_span,
     score_sentences,
     select_quotes,
-    term_overlap,
 )
 from index.types import Passage
 
