@@ -493,16 +493,6 @@ class IndexStore:
 
     # For the builder
 
-    def article_spans(self, table: str, article_id: str) -> list[tuple[int, int, int]]:
-        """(id, start, end) rows of `passages` or `sentences` for one article, in order."""
-        if table not in ("passages", "sentences"):
-            raise ValueError(table)
-        rows = self._query(
-            f'SELECT id, "start", "end" FROM {table} WHERE article_id = ? ORDER BY ordinal',
-            (article_id,),
-        )
-        return [(int(i), int(s), int(e)) for i, s, e in rows]
-
     def row_ids(self, table: str, article_ids: Sequence[str]) -> np.ndarray:
         """Ids of `passages` or `sentences` rows of these articles, ascending."""
         if table not in ("passages", "sentences"):
