@@ -135,6 +135,7 @@ class VersionWriter:
         s_writer = ann.SegmentWriter(self._data(f"s-{self.version}.f16"), next_s, dim)
         rows = _Rows()
         db: sqlite3.Connection | None = None
+        removed_p = np.zeros(0, dtype=np.int64)
         if prev is None:
             database = self._data(f"db-{self.version}.sqlite")
             db = sqlite3.connect(database)
@@ -189,7 +190,7 @@ class VersionWriter:
         table = ann.VectorTable(
             [(self.index_dir / i, self.index_dir / v) for i, v in p_segments], dim
         )
-        dense = self._dense(prev, table, new_p, counts["passages"], dim)
+        dense = self._dense(prev, table, new_p, removed_p, counts["passages"], dim)
         manifest.update(
             database=self._rel(database),
             next_ids=[int(next_p + p_writer.count), int(next_s + s_writer.count)],
@@ -264,14 +265,15 @@ class VersionWriter:
         prev: IndexStore | None,
         table: ann.VectorTable,
         new_p: np.ndarray,
+        removed: np.ndarray,
         live: int,
         dim: int,
     ) -> dict[str, Any]:
-        """The dense index of the new version: the previous base plus changes, or a new base."""
+        """The dense index of the new version: the previous base plus changes (`removed`: the
+        ids of the passages removed from it), or a new base."""
         files: dict[str, Any] = {}
         if prev is not None:
             old = prev.manifest["ann"]
-            removed = prev.row_ids("passages", self._removals)
             old_delta = prev.delta_ids
             delta = np.union1d(np.setdiff1d(old_delta, removed), new_p)
             tomb = np.union1d(prev.tombstones, np.setdiff1d(removed, old_delta))
