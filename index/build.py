@@ -24,7 +24,6 @@ from index.store import (
     REBUILD_HINT,
     IndexStore,
     library_versions,
-    read_current,
     read_current_file,
 )
 from index.store_writer import (
@@ -102,7 +101,8 @@ def chunk_article(article: Article) -> _Chunked:
 
 def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexStore | None:
     """The live version if its vectors can be reused by this build, else None."""
-    if rebuild or read_current(index_dir) is None:
+    # read_current is None exactly when CURRENT names nothing; this skips its manifest+db reads.
+    if rebuild or read_current_file(index_dir) is None:
         return None
     try:
         store = IndexStore.open(
