@@ -30,7 +30,6 @@ from index.store_writer import (
     VersionWriter,
     build_lock,
     clean_partial_versions,
-    prune_versions,
     write_current,
 )
 from index.types import Article, BuildProgress, BuildReport, ProgressCallback
@@ -354,8 +353,7 @@ def build_index(
         finally:
             if previous is not None:
                 previous.close()
-        replaced = writer.commit()
-        prune_versions(index_dir, keep=(writer.version, replaced))
+        writer.commit()
     if progress is not None:
         progress(BuildProgress("writing", 1, 1))
     report.seconds = time.perf_counter() - started

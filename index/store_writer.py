@@ -302,7 +302,8 @@ class VersionWriter:
         return {"files": files, "ann": {**params, "delta": 0, "tombstones": 0}}
 
     def commit(self) -> str | None:
-        """Make the written version live; returns the version it replaced, if any."""
+        """Make the written version live and delete the versions and data files neither it nor
+        the one it replaced uses; returns the version it replaced, if any."""
         integrity.settle_modes(self.path)
         for path in self._written:
             os.chmod(path, integrity.sane_mode(path))
@@ -316,6 +317,7 @@ class VersionWriter:
         if self._pending is not None:
             self._apply(self._pending)
         write_current(self.index_dir, self.version)
+        prune_versions(self.index_dir, keep=(self.version, previous))
         return previous
 
     def _apply(self, rows: _Rows) -> None:
@@ -425,8 +427,7 @@ class LocalBackend:
             finally:
                 if previous is not None:
                     previous.close()
-            replaced = writer.commit()
-            prune_versions(self.index_dir, keep=(version, replaced))
+            writer.commit()
         return version
 
 
