@@ -394,11 +394,7 @@ def _write_version(
         reset=previous is None,
     )
     writer = VersionWriter(index_dir, _new_version_name(), previous)
-    try:
-        writer.write(changes, manifest)
-    except BaseException:
-        writer.abort()
-        raise
+    writer.write(changes, manifest)
     report.passages = int(writer.manifest["counts"]["passages"])
     return writer
 

@@ -123,7 +123,14 @@ class VersionWriter:
 
     def write(self, changes: ChangeSet, manifest: dict[str, Any]) -> None:
         """Write the new rows' vectors, the dense index and the manifest (and, for a full
-        build, the whole new database)."""
+        build, the whole new database); on any failure remove what was written."""
+        try:
+            self._write(changes, manifest)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _write(self, changes: ChangeSet, manifest: dict[str, Any]) -> None:
         prev = None if changes.reset else self.previous
         dim = int(manifest["dimension"])
         pm = prev.manifest if prev is not None else {}
@@ -419,11 +426,7 @@ class LocalBackend:
                 )
             try:
                 writer = VersionWriter(self.index_dir, version, previous)
-                try:
-                    writer.write(changes, dict(manifest))
-                except BaseException:
-                    writer.abort()
-                    raise
+                writer.write(changes, dict(manifest))
             finally:
                 if previous is not None:
                     previous.close()
