@@ -161,8 +161,8 @@ def _unreadable(path: Path, exc: BaseException) -> IndexCorruptError:
 
 
 def _snapshot(database: Path) -> tuple[sqlite3.Connection, str]:
-    """A connection holding a read transaction on the database, and the version it sees."""
-    integrity.check_database_header(database)
+    """A connection holding a read transaction on the database, and the version it sees
+    (`IndexStore.open` has checked its header already)."""
     try:
         db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
     except sqlite3.Error as exc:
