@@ -24,14 +24,12 @@ from index.store import (
     REBUILD_HINT,
     IndexStore,
     library_versions,
-    read_current,
     read_current_file,
 )
 from index.store_writer import (
     VersionWriter,
     build_lock,
     clean_partial_versions,
-    prune_versions,
     write_current,
 )
 from index.types import Article, BuildProgress, BuildReport, ProgressCallback
@@ -102,7 +100,8 @@ def chunk_article(article: Article) -> _Chunked:
 
 def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexStore | None:
     """The live version if its vectors can be reused by this build, else None."""
-    if rebuild or read_current(index_dir) is None:
+    # read_current is None exactly when CURRENT names nothing; this skips its manifest+db reads.
+    if rebuild or read_current_file(index_dir) is None:
         return None
     try:
         store = IndexStore.open(
@@ -354,8 +353,7 @@ def build_index(
         finally:
             if previous is not None:
                 previous.close()
-        replaced = writer.commit()
-        prune_versions(index_dir, keep=(writer.version, replaced))
+        writer.commit()
     if progress is not None:
         progress(BuildProgress("writing", 1, 1))
     report.seconds = time.perf_counter() - started
@@ -396,11 +394,7 @@ def _write_version(
         reset=previous is None,
     )
     writer = VersionWriter(index_dir, _new_version_name(), previous)
-    try:
-        writer.write(changes, manifest)
-    except BaseException:
-        writer.abort()
-        raise
+    writer.write(changes, manifest)
     report.passages = int(writer.manifest["counts"]["passages"])
     return writer
 

@@ -58,7 +58,8 @@ LEXICAL_POSTINGS = 5_000  # ~3.5 µs each on a busy 2-core machine: ~18 ms at mo
 _PHRASE = re.compile(r'"((?:[^"]|"")*)"')
 _OR_OF_PHRASES = re.compile(r'^"(?:[^"]|"")*"(?: OR "(?:[^"]|"")*")*$')
 
-SCHEMA = """
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+SCHEMA = f"""
 CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, path TEXT, title TEXT NOT NULL, url TEXT, published TEXT,
@@ -75,12 +76,11 @@ CREATE TABLE sentences (
 );
 CREATE INDEX sentences_article ON sentences(article_id, "start");
 CREATE VIRTUAL TABLE passages_fts USING fts5(
-    title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+    title, text, tokenize = '{TOKENIZER}'
 );
 CREATE VIRTUAL TABLE passages_vocab USING fts5vocab(passages_fts, 'row');
 CREATE TABLE terms (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
 """
-TOKENIZER = "porter unicode61 remove_diacritics 2"
 
 
 TABLES = ("state", "articles", "passages", "sentences", "passages_fts")
@@ -161,8 +161,8 @@ def _unreadable(path: Path, exc: BaseException) -> IndexCorruptError:
 
 
 def _snapshot(database: Path) -> tuple[sqlite3.Connection, str]:
-    """A connection holding a read transaction on the database, and the version it sees."""
-    integrity.check_database_header(database)
+    """A connection holding a read transaction on the database, and the version it sees
+    (`IndexStore.open` has checked its header already)."""
     try:
         db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
     except sqlite3.Error as exc:
@@ -492,16 +492,6 @@ class IndexStore:
         return self.passage_table.get(ids)
 
     # For the builder
-
-    def article_spans(self, table: str, article_id: str) -> list[tuple[int, int, int]]:
-        """(id, start, end) rows of `passages` or `sentences` for one article, in order."""
-        if table not in ("passages", "sentences"):
-            raise ValueError(table)
-        rows = self._query(
-            f'SELECT id, "start", "end" FROM {table} WHERE article_id = ? ORDER BY ordinal',
-            (article_id,),
-        )
-        return [(int(i), int(s), int(e)) for i, s, e in rows]
 
     def row_ids(self, table: str, article_ids: Sequence[str]) -> np.ndarray:
         """Ids of `passages` or `sentences` rows of these articles, ascending."""

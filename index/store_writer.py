@@ -123,7 +123,14 @@ class VersionWriter:
 
     def write(self, changes: ChangeSet, manifest: dict[str, Any]) -> None:
         """Write the new rows' vectors, the dense index and the manifest (and, for a full
-        build, the whole new database)."""
+        build, the whole new database); on any failure remove what was written."""
+        try:
+            self._write(changes, manifest)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _write(self, changes: ChangeSet, manifest: dict[str, Any]) -> None:
         prev = None if changes.reset else self.previous
         dim = int(manifest["dimension"])
         pm = prev.manifest if prev is not None else {}
@@ -135,6 +142,7 @@ class VersionWriter:
         s_writer = ann.SegmentWriter(self._data(f"s-{self.version}.f16"), next_s, dim)
         rows = _Rows()
         db: sqlite3.Connection | None = None
+        removed_p = np.zeros(0, dtype=np.int64)
         if prev is None:
             database = self._data(f"db-{self.version}.sqlite")
             db = sqlite3.connect(database)
@@ -189,7 +197,7 @@ class VersionWriter:
         table = ann.VectorTable(
             [(self.index_dir / i, self.index_dir / v) for i, v in p_segments], dim
         )
-        dense = self._dense(prev, table, new_p, counts["passages"], dim)
+        dense = self._dense(prev, table, new_p, removed_p, counts["passages"], dim)
         manifest.update(
             database=self._rel(database),
             next_ids=[int(next_p + p_writer.count), int(next_s + s_writer.count)],
@@ -264,14 +272,15 @@ class VersionWriter:
         prev: IndexStore | None,
         table: ann.VectorTable,
         new_p: np.ndarray,
+        removed: np.ndarray,
         live: int,
         dim: int,
     ) -> dict[str, Any]:
-        """The dense index of the new version: the previous base plus changes, or a new base."""
+        """The dense index of the new version: the previous base plus changes (`removed`: the
+        ids of the passages removed from it), or a new base."""
         files: dict[str, Any] = {}
         if prev is not None:
             old = prev.manifest["ann"]
-            removed = prev.row_ids("passages", self._removals)
             old_delta = prev.delta_ids
             delta = np.union1d(np.setdiff1d(old_delta, removed), new_p)
             tomb = np.union1d(prev.tombstones, np.setdiff1d(removed, old_delta))
@@ -300,7 +309,8 @@ class VersionWriter:
         return {"files": files, "ann": {**params, "delta": 0, "tombstones": 0}}
 
     def commit(self) -> str | None:
-        """Make the written version live; returns the version it replaced, if any."""
+        """Make the written version live and delete the versions and data files neither it nor
+        the one it replaced uses; returns the version it replaced, if any."""
         integrity.settle_modes(self.path)
         for path in self._written:
             os.chmod(path, integrity.sane_mode(path))
@@ -314,6 +324,7 @@ class VersionWriter:
         if self._pending is not None:
             self._apply(self._pending)
         write_current(self.index_dir, self.version)
+        prune_versions(self.index_dir, keep=(self.version, previous))
         return previous
 
     def _apply(self, rows: _Rows) -> None:
@@ -415,16 +426,11 @@ class LocalBackend:
                 )
             try:
                 writer = VersionWriter(self.index_dir, version, previous)
-                try:
-                    writer.write(changes, dict(manifest))
-                except BaseException:
-                    writer.abort()
-                    raise
+                writer.write(changes, dict(manifest))
             finally:
                 if previous is not None:
                     previous.close()
-            replaced = writer.commit()
-            prune_versions(self.index_dir, keep=(version, replaced))
+            writer.commit()
         return version
 
 
