@@ -17,8 +17,16 @@ import click
 import discord
 
 from bot.settings import Settings
-from index.cli import SettingsSource, ask_command, eval_command, index_group, reindex_or_stop
-from index.errors import CitebotError
+from index.cli import (
+    SettingsSource,
+    ask_command,
+    current_settings,
+    eval_command,
+    index_group,
+    make_engine,
+    reindex_or_stop,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from index.engine import Engine
@@ -52,35 +60,26 @@ def fail(line: str) -> NoReturn:
 
 def load_settings() -> Settings:
     """The settings the `citebot` group read, or one line naming the bad setting."""
-    try:
-        settings = click.get_current_context().ensure_object(SettingsSource).get()
-    except CitebotError as exc:
-        fail(f"error: {exc}")
+    with user_errors():
+        settings = current_settings()
     if not isinstance(settings, Settings):  # pragma: no cover - the group loads bot settings
         fail("error: citebot's settings were not loaded")
     return settings
-
-
-def make_engine(settings: Settings) -> Engine:
-    from index.cli import make_engine as engine_for
-
-    try:
-        return engine_for(settings)
-    except CitebotError as exc:
-        fail(f"error: {exc}")
 
 
 def open_engine(settings: Settings) -> Engine:
     """The engine with its index loaded, or one line saying how to build the index."""
     from index.errors import IndexNotBuiltError
 
-    engine = make_engine(settings)
-    try:
-        engine.load()
-    except IndexNotBuiltError:
-        fail(f"error: no index in {settings.index_dir}; build it first with `citebot index build`.")
-    except CitebotError as exc:
-        fail(f"error: {exc}")
+    with user_errors():
+        engine = make_engine(settings)
+        try:
+            engine.load()
+        except IndexNotBuiltError:
+            fail(
+                f"error: no index in {settings.index_dir}; "
+                "build it first with `citebot index build`."
+            )
     return engine
 
 
@@ -179,18 +178,15 @@ def run_command() -> None:
     from bot.terminal import chat
 
     settings = load_settings()
-    engine = make_engine(settings)
+    with user_errors():
+        engine = make_engine(settings)
     click.echo(f"Indexing {settings.corpus_dir} into {settings.index_dir} …", err=True)
-    try:
+    with user_errors():
         report = reindex_or_stop(engine)
-    except CitebotError as exc:
-        fail(f"error: {exc}")
     for failure in report.failures:
         click.echo(f"skipped {failure.path}: {failure.reason}", err=True)
-    try:
+    with user_errors():
         engine.load()
-    except CitebotError as exc:
-        fail(f"error: {exc}")
     click.echo(
         f"index ready: {report.articles} articles, {report.passages} passages "
         f"({report.embedded} embedded in {report.seconds:.1f} s)",

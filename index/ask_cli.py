@@ -16,6 +16,7 @@ import click
 from index.answer_output import answer_json, answer_text
 from index.engine import Engine
 from index.errors import QuestionError
+from index.frontmatter import has_surrogate
 
 
 def _report(question: str, error: str, as_json: bool) -> None:
@@ -44,15 +45,6 @@ def _printable(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-def _valid_text(text: str) -> bool:
-    """False for text holding lone surrogates (undecodable bytes smuggled in by the OS)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def questions(lines: Iterable[bytes]) -> Iterable[tuple[int, str | None, str]]:
     """(line number, the question or None when undecodable, printable text) per non-blank line."""
     for number, raw in enumerate(lines, 1):
@@ -73,7 +65,7 @@ def run_ask(
 ) -> int:
     """Answer the question, or each non-blank stdin line; exit code 1 if any was rejected."""
     if question is not None:
-        if not _valid_text(question):
+        if has_surrogate(question):
             printable = _printable(question.encode("utf-8", "surrogateescape"))
             _report(printable, "the question is not valid UTF-8 text", as_json)
             return 1

@@ -127,7 +127,7 @@ def parse_front_matter(block: str) -> dict[str, str]:
             fields.pop(name, None)
             continue
         value = value_node.value
-        if _has_surrogate(value):
+        if has_surrogate(value):
             raise FrontMatterError(f"front matter field {name!r} has an invalid \\u escape")
         if len(value) > FIELD_LIMITS[name]:
             raise FrontMatterError(
@@ -138,7 +138,8 @@ def parse_front_matter(block: str) -> dict[str, str]:
     return fields
 
 
-def _has_surrogate(text: str) -> bool:
+def has_surrogate(text: str) -> bool:
+    """Whether the text holds a lone surrogate (a `\\ud800` escape), which UTF-8 cannot store."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

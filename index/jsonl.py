@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from index.corpus_files import CHUNK, UnreadableArticleError, decode_text, one_line
-from index.frontmatter import FIELD_LIMITS
-from index.metadata import has_surrogate, make_article
+from index.frontmatter import FIELD_LIMITS, has_surrogate
+from index.metadata import make_article
 from index.normalize import normalize_text
 from index.types import Article, Failure
 

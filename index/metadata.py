@@ -53,15 +53,6 @@ def title_from_name(path: str) -> str:
     return re.sub(r"[_\s]+", " ", stem).strip() or stem
 
 
-def has_surrogate(text: str) -> bool:
-    """Whether the text holds a lone surrogate (a `\\ud800` escape), which UTF-8 cannot store."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def content_hash(text: str, meta: dict[str, str | None]) -> str:
     """sha256 of the stored text and every metadata field that appears in answers."""
     payload = json.dumps({"text": text, **meta}, sort_keys=True, ensure_ascii=False)
