@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -380,10 +380,23 @@ class Answerer:
             row = question_row(ev.rows, logits, position[id(s)], ev.facts)
             return probability_of(row) >= cfg.quote.floor
 
+        texts: dict[str, str | None] = {}
+
+        def article_text(article_id: str) -> str | None:
+            if article_id not in texts:
+                article = self.store.article(article_id)
+                texts[article_id] = article.text if article else None
+            return texts[article_id]
+
         spans = select_quotes(
-            ev.sentences, [c.passage for c in ev.top], cfg.max_quotes, passes, cfg.quote.pair_margin
+            ev.sentences,
+            [c.passage for c in ev.top],
+            cfg.max_quotes,
+            passes,
+            cfg.quote.pair_margin,
+            article_text,
         )
-        quotes = self._checked_quotes(spans)
+        quotes = self._checked_quotes(spans, article_text)
         best = first_choice(ev.rows, logits) if len(ev.sentences) else None
         probability = 0.0
         held_back_by = "no sentence"
@@ -429,15 +442,13 @@ class Answerer:
                 )
         return list(seen.values())
 
-    def _checked_quotes(self, spans: list[Span]) -> list[Quote]:
+    def _checked_quotes(
+        self, spans: list[Span], article_text: Callable[[str], str | None]
+    ) -> list[Quote]:
         """Quotes whose text is exactly the stored article text at their offsets; others dropped."""
         quotes: list[Quote] = []
-        texts: dict[str, str | None] = {}
         for span in spans:
-            if span.article_id not in texts:
-                article = self.store.article(span.article_id)
-                texts[span.article_id] = article.text if article else None
-            text = texts[span.article_id]
+            text = article_text(span.article_id)
             if text is None or text[span.start : span.end] != span.text:
                 log.warning(
                     "dropped a quote of %s at %d-%d: it differs from the stored article text",

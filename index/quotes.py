@@ -172,14 +172,24 @@ def _covering_text(passages: Sequence[Passage], start: int, end: int) -> str | N
     return None
 
 
+def within_paragraph(best: Sentence, start: int, end: int, text: str | None) -> Span:
+    """The quote [start, end) of `text`, or the best sentence alone when the quote's text is
+    unknown or crosses a paragraph break."""
+    if text is None or _PARAGRAPH_BREAK.search(text):
+        start, end, text = best.start, best.end, best.text
+    return Span(best.article_id, start, end, text, best.score, best)
+
+
 def select_quotes(
     sentences: Sequence[Sentence],
     passages: Sequence[Passage],
     limit: int,
     passes: Callable[[Sentence], bool] | None = None,
     pair_margin: float = PAIR_MARGIN,
+    article_text: Callable[[str], str | None] | None = None,
 ) -> list[Span]:
-    """Up to `limit` non-overlapping quotes, best first, their text cut from the passages.
+    """Up to `limit` non-overlapping quotes, best first, their text cut from the passages
+    (or, for two sentences no one passage holds, from `article_text(article_id)`).
 
     The first is the best-scoring sentence that is not a signature, dateline or caption line;
     later ones must pass the answer test `passes` themselves (all do without one).
@@ -194,15 +204,16 @@ def select_quotes(
             break
         if is_signature(s.text) or (spans and passes is not None and not passes(s)):
             continue
-        own = by_article.get(s.article_id, [])
         start, end = quote_span(s, pair_margin)
-        text = _covering_text(own, start, end)
-        if text is None or _PARAGRAPH_BREAK.search(text):  # quotes stay within a paragraph
-            start, end, text = s.start, s.end, s.text
-        if any(start < e and b < end for b, e in taken.get(s.article_id, [])):
+        text = _covering_text(by_article.get(s.article_id, []), start, end)
+        if text is None and article_text is not None:
+            whole = article_text(s.article_id)
+            text = whole[start:end] if whole is not None else None
+        span = within_paragraph(s, start, end, text)
+        if any(span.start < e and b < span.end for b, e in taken.get(s.article_id, [])):
             continue
-        if any(text in q.text or q.text in text for q in spans):  # a copy of the article
+        if any(span.text in q.text or q.text in span.text for q in spans):  # a copy
             continue
-        taken.setdefault(s.article_id, []).append((start, end))
-        spans.append(Span(s.article_id, start, end, text, s.score, s))
+        taken.setdefault(s.article_id, []).append((span.start, span.end))
+        spans.append(span)
     return spans

@@ -200,3 +200,24 @@ def test_later_quotes_must_pass_the_floor_themselves() -> None:
     assert len(select_quotes(s, [PASSAGE], limit=3, passes=lambda x: x.score >= -1.0)) == 3
     lone = select_quotes(s[2:3], [PASSAGE], limit=3, passes=lambda x: False)
     assert [q.best.score for q in lone] == [1.3]  # the first quote needs no test
+
+
+def test_two_sentences_no_one_passage_holds_are_cut_from_the_article() -> None:
+    s = _sentences()
+    for x, score in zip(s, (2.0, 1.9, 0.1, 0.1, 0.1), strict=True):
+        x.score = score
+    # Two passages of one sentence each: neither covers the pair.
+    first = Passage(0, "a", 0, s[0].start, s[0].end, s[0].text)
+    second = Passage(1, "a", 1, s[1].start, s[1].end, s[1].text)
+    alone = select_quotes(s[:2], [first, second], limit=1)
+    assert [q.text for q in alone] == [s[0].text]
+    asked: list[str] = []
+
+    def article_text(article_id: str) -> str | None:
+        asked.append(article_id)
+        return TEXT
+
+    joined = select_quotes(s[:2], [first, second], limit=1, article_text=article_text)
+    assert asked == ["a"]
+    assert [q.text for q in joined] == [TEXT[s[0].start : s[1].end]]
+    assert (joined[0].start, joined[0].end) == (s[0].start, s[1].end)
