@@ -29,6 +29,7 @@ import numpy as np
 from index.answer import AnswerConfig
 from index.embed import Embedder
 from index.evaluate import (
+    ABSENT,
     ANSWERABLE,
     FOLDS,
     HELD_BACK_FOLD,
@@ -39,8 +40,8 @@ from index.evaluate import (
     OFF_CORPUS,
     OFF_TOPIC,
     SETS,
-    CachingEmbedder,
     Record,
+    caching_embedder,
     collect,
     percentile,
     suite_figures,
@@ -61,7 +62,8 @@ OFF_CORPUS_FILE = ROOT / "tests" / "data" / "off_corpus_questions.json"
 NEWS_FILE = ROOT / "tests" / "data" / "news_questions.json"
 NEWS_CORPUS = ROOT / "corpus"
 TUNING_FOLDS = tuple(f for f in range(FOLDS) if f != HELD_BACK_FOLD)
-NEGATIVES = (MISSING, OFF_TOPIC, OFF_CORPUS)
+NEGATIVES = (MISSING, ABSENT, OFF_TOPIC, OFF_CORPUS)
+ABSENT_FILE = ROOT / "tests" / "data" / "absent_fact_questions.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +72,13 @@ class Recipe:
 
     question_l2: float = 1.0
     off_corpus_weight: float = 6.0  # few off-corpus questions: each counts this many times
+    absent_weight: float = 1.0  # ...and each absent-fact question
     answerable_abstained: float = 0.04  # the threshold abstains on this share of training ones
     # Fitting on missing-sentence questions too changed no cross-validated figure by more than
     # a point and no news one, so they are only scored.
     missing_sentences: bool = False
+    # The sentence ranking: fitted (a softmax over each answerable question's candidates,
+    # towards those whose quote holds the answer) or the hand weights of `ranking()`.
 
 
 def off_corpus_questions(path: Path = OFF_CORPUS_FILE) -> list[tuple[str, int]]:
@@ -81,6 +86,12 @@ def off_corpus_questions(path: Path = OFF_CORPUS_FILE) -> list[tuple[str, int]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     tune = [(q, TUNING_FOLDS[i % len(TUNING_FOLDS)]) for i, q in enumerate(data["tune"])]
     return tune + [(q, HELD_BACK_FOLD) for q in data["heldback"]]
+
+
+def absent_questions(path: Path = ABSENT_FILE) -> list[tuple[str, str]]:
+    """(article title, question): on an article's topic, asking for a fact it never gives."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [(item["article"], item["question"]) for item in data["questions"]]
 
 
 def news_questions(path: Path = NEWS_FILE) -> list[tuple[str, str | None]]:
@@ -104,7 +115,13 @@ def fit_model(records: Sequence[Record], recipe: Recipe = Recipe()) -> AnswerMod
             continue
         rows.append(question_row(r.rows, logits, best, r.facts))
         labels.append(1.0 if r.set == ANSWERABLE else 0.0)
-        weights.append(recipe.off_corpus_weight if r.set == OFF_CORPUS else 1.0)
+        weights.append(
+            recipe.off_corpus_weight
+            if r.set == OFF_CORPUS
+            else recipe.absent_weight
+            if r.set == ABSENT
+            else 1.0
+        )
     q_labels = np.array(labels)
     q_weights = np.array(weights)
     positives = q_labels.sum()
@@ -194,6 +211,7 @@ def format_table(table: dict[str, dict[str, dict[str, Any]]]) -> str:
         ANSWERABLE: "answerable",
         MISSING: "missing",
         MISSING_SENTENCE: "missing sent.",
+        ABSENT: "absent",
         OFF_TOPIC: "off-topic",
         OFF_CORPUS: "off-corpus",
         NEWS_ANSWERABLE: "news ans.",
@@ -233,12 +251,13 @@ def gather_records(
     if not answer.default_model().current:  # features changed: gather with a neutral model
         answer.install_model(AnswerModel.neutral())
     inner = default_embedder()
-    embedder = CachingEmbedder(inner, cache if cache is not None else vector_cache(inner.name))
+    embedder = caching_embedder(inner, cache if cache is not None else vector_cache(inner.name))
     records = collect(
         data,
         embedder,
         articles=articles,
         off_corpus=off_corpus_questions(),
+        absent=absent_questions(),
         news=news_questions(),
         news_corpus=NEWS_CORPUS,
         answer_sentences=True,
@@ -305,9 +324,10 @@ def eval_folds(data: Path, embedder: Embedder, config: AnswerConfig, as_json: bo
     """`citebot eval --folds`: collect every record, then every figure as text or JSON."""
     records = collect(
         data,
-        CachingEmbedder(embedder, vector_cache(embedder.name)),
+        caching_embedder(embedder, vector_cache(embedder.name)),
         config=config,
         off_corpus=off_corpus_questions(),
+        absent=absent_questions(),
         news=news_questions(),
         news_corpus=NEWS_CORPUS,
         answer_sentences=True,

@@ -21,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from index.answer import AnswerConfig, Answerer
-from index.embed import Embedder
+from index.embed import Embedder, SpanEmbedder
 from index.engine import Engine
 from index.errors import QuestionError
 from index.evidence import SENTENCE_FEATURES, QuestionFacts
 from index.passages import split_sentences
-from index.quotes import quote_span
+from index.quotes import quote_span, within_paragraph
 from index.types import Answer
 
 RECALL_AT = (1, 3, 5, 10)
@@ -256,10 +256,12 @@ OFF_CORPUS, NEWS_ANSWERABLE, NEWS_UNANSWERABLE = (
     "news answerable",
     "news unanswerable",
 )
+ABSENT = "absent fact"  # hand-written: on an article's topic, asking what it never says
 SETS = (
     ANSWERABLE,
     MISSING,
     MISSING_SENTENCE,
+    ABSENT,
     OFF_TOPIC,
     OFF_CORPUS,
     NEWS_ANSWERABLE,
@@ -322,6 +324,87 @@ class CachingEmbedder:
         tmp.replace(self.path)
 
 
+class SpanCachingEmbedder(CachingEmbedder):
+    """A CachingEmbedder over a SpanEmbedder: a text and its spans are pooled once.
+
+    The pooled vectors go to a second `.npz` file beside `path`.
+    """
+
+    def __init__(self, inner: SpanEmbedder, path: Path | None = None) -> None:
+        super().__init__(inner, path)
+        self.span_inner = inner
+        self._pooled: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if self.span_path is not None and self.span_path.exists():
+            with np.load(self.span_path, allow_pickle=False) as data:
+                if str(data["name"]) == self.name:
+                    vectors, counts, spans = data["vectors"], data["counts"], data["spans"]
+                    at = 0
+                    for key, text_vector, n in zip(data["keys"], vectors, counts, strict=True):
+                        self._pooled[str(key)] = (text_vector, spans[at : at + int(n)])
+                        at += int(n)
+
+    @property
+    def span_path(self) -> Path | None:
+        return None if self.path is None else self.path.with_name(self.path.stem + ".spans.npz")
+
+    @staticmethod
+    def _key(text: str, spans: Sequence[tuple[int, int]]) -> str:
+        return json.dumps([text, [list(s) for s in spans]])
+
+    def embed_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        keys = [self._key(t, s) for t, s in zip(texts, spans, strict=True)]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._pooled))
+        if missing:
+            pairs = [json.loads(k) for k in missing]
+            # The inner embedder's own batch size, as a build uses it.
+            vectors, pooled = self.span_inner.embed_with_spans(
+                [p[0] for p in pairs], [[(a, b) for a, b in p[1]] for p in pairs]
+            )
+            self.embedded += len(missing)
+            for key, vector, span_vectors in zip(missing, vectors, pooled, strict=True):
+                self._pooled[key] = (vector, span_vectors)
+        if progress is not None and texts:
+            progress(len(texts))
+        out = (
+            np.stack([self._pooled[k][0] for k in keys])
+            if keys
+            else np.zeros((0, self.dimension), np.float32)
+        )
+        return out.astype(np.float32), [self._pooled[k][1] for k in keys]
+
+    def save(self) -> None:
+        super().save()
+        if self.span_path is None or not self._pooled:
+            return
+        keys = list(self._pooled)
+        tmp = self.span_path.with_name(self.span_path.name + ".part.npz")
+        np.savez(
+            tmp,
+            name=np.array(self.name),
+            keys=np.array(keys),
+            vectors=np.stack([self._pooled[k][0] for k in keys]).astype(np.float32),
+            counts=np.array([len(self._pooled[k][1]) for k in keys], dtype=np.int64),
+            spans=np.concatenate(
+                [self._pooled[k][1].reshape(-1, self.dimension) for k in keys]
+            ).astype(np.float32),
+        )
+        tmp.replace(self.span_path)
+
+
+def caching_embedder(inner: Embedder, path: Path | None = None) -> CachingEmbedder:
+    """A caching wrapper that pools spans too when the inner embedder can."""
+    if isinstance(inner, SpanEmbedder):
+        return SpanCachingEmbedder(inner, path)
+    return CachingEmbedder(inner, path)
+
+
 @dataclass(slots=True)
 class Record:
     """One question asked of one index: what the model saw, and what it answered."""
@@ -372,7 +455,8 @@ def _evidence_record(
             article_obj = engine.article(s.article_id)
             texts[s.article_id] = article_obj.text if article_obj else ""
         start, end = quote_span(s, answerer.config.quote.pair_margin)
-        quote_holds[i] = contains_answer(texts[s.article_id][start:end], answers)
+        quote = within_paragraph(s, start, end, texts[s.article_id][start:end])
+        quote_holds[i] = contains_answer(quote.text, answers)
     row_of = {id(s): i for i, s in enumerate(ev.sentences)}
     near = np.full((len(ev.sentences), 2), -1, dtype=np.int64)
     pair_holds = np.zeros((len(ev.sentences), 2), dtype=bool)
@@ -403,6 +487,7 @@ def collect(
     config: AnswerConfig | None = None,
     articles: Sequence[int] | None = None,
     off_corpus: Sequence[tuple[str, int]] = (),
+    absent: Sequence[tuple[str, str]] = (),
     news: Sequence[tuple[str, str | None]] = (),
     news_corpus: Path | None = None,
     answer_sentences: bool = False,
@@ -418,6 +503,8 @@ def collect(
     - off topic: for each article fold, the index without that fold's articles, and its
       questions asked;
     - off corpus: each (question, fold) asked of the full index;
+    - absent fact: each (article title, question) asked of the full index, in its article's
+      fold: hand-written questions on the article's topic asking what it never says;
     - news: each (question, answer or None) asked of the index of `news_corpus`.
     `articles` restricts everything to some articles (a quick slice). The embedder should
     be a `CachingEmbedder`: every index holds the same texts, so it embeds them once.
@@ -428,6 +515,7 @@ def collect(
     questions = [q for q in questions if q.article in chosen and q.answerable]
     others = set(range(len(all_articles))) - chosen
     fold = {i: i % FOLDS for i in range(len(all_articles))}
+    title_of = {_title_key(a.title): i for i, a in enumerate(all_articles)}
     records: list[Record] = []
     texts: dict[str, str] = {}
 
@@ -463,7 +551,12 @@ def collect(
         set(),
         None,
         [(ANSWERABLE, q, q.article, fold[q.article]) for q in questions]
-        + [(OFF_CORPUS, text, -1, f) for text, f in off_corpus],
+        + [(OFF_CORPUS, text, -1, f) for text, f in off_corpus]
+        + [
+            (ABSENT, text, title_of[_title_key(title)], fold[title_of[_title_key(title)]])
+            for title, text in absent
+            if title_of.get(_title_key(title)) in chosen
+        ],
     )
     for k in range(5):
         items = [(MISSING, q, q.article, fold[q.article]) for q in questions if q.paragraph == k]
@@ -493,6 +586,11 @@ def collect(
             finally:
                 engine.close()
     return records
+
+
+def _title_key(title: str) -> str:
+    """A title as SQuAD files write it ("Super_Bowl_50") or as read ("Super Bowl 50")."""
+    return title.replace("_", " ").casefold()
 
 
 def _rate(values: Sequence[bool]) -> float | None:
