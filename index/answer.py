@@ -347,7 +347,7 @@ class Answerer:
             unknown=_unknown_name(names, name_stems, freq),
             phrase=self._unknown_phrase(cleaned),
             number=1.0 if any(freq.get(n, 1) == 0 for n in numbers) else 0.0,
-            kind_known=kind is not None,
+            kind=kind,
             terms=min(len(question_stems), 6) / 6.0,
             specific=min(sum(w for t, w in term_weights.items() if freq[t] > 0), 20.0) / 20.0,
             unseen=weighted_share({t for t, df in freq.items() if df == 0}, term_weights),

@@ -43,6 +43,7 @@ SENTENCE_FEATURES = (
     "length",  # words, up to 60, over 60
     "article",  # share of the question's rare-term weight anywhere in the sentence's article
     "focus",  # share of the weight of the question's words other than names in the window
+    "strong_window",  # "strong", in the sentence or one beside it
 )
 QUESTION_FEATURES = (
     "best",  # the best sentence's score from the sentence model (a logit, over 10)
@@ -63,7 +64,15 @@ QUESTION_FEATURES = (
     "article",  # share of the question's rare-term weight in the best sentence's article
     "focus",  # share of the weight of the question's words other than names beside it
     "sentence",  # the best sentence's own cosine with the question
+    # The question asks for a date (a number or amount, a person, a place) and neither the
+    # best sentence nor one beside it holds one in a form that does that job ("strong").
+    "no_date",
+    "no_number",
+    "no_person",
+    "no_place",
 )
+_MISSING_KIND = {DATE: "no_date", NUMBER: "no_number", MONEY: "no_number"}
+_MISSING_KIND |= {PERSON: "no_person", PLACE: "no_place"}
 
 _SIGNATURE = re.compile(
     r"^\s*[—–-]\s*\S|\(@\w+\)|^\s*[A-Z][A-Z .,'-]{2,}\s*(?:\([\w .]+\))?\s*[—–-]\s|"
@@ -329,6 +338,11 @@ def sentence_rows(
             if near is not None:
                 window |= stems.get(near.id, set())
         n_words = len(_WORD.findall(s.text))
+        strong = strong_type(s.text, kind, question_words)
+        strong_near = strong or any(
+            near is not None and strong_type(near.text, kind, question_words)
+            for near in (s.prev, s.next)
+        )
         rows[i] = (
             s.cosine,
             s.overlap,
@@ -336,7 +350,7 @@ def sentence_rows(
             s.passage_score,
             s.neighbour,
             s.typed,
-            1.0 if strong_type(s.text, kind, question_words) else 0.0,
+            1.0 if strong else 0.0,
             1.0 / (1.0 + s.passage_rank),
             missing_rarest(window, term_weights),
             1.0 if any(n not in window for n in numbers) else 0.0,
@@ -345,6 +359,7 @@ def sentence_rows(
             min(n_words, _MAX_WORDS) / _MAX_WORDS,
             weighted_share(article_stems.get(s.article_id, set()), term_weights),
             weighted_share(window, focus_weights) if focus_weights else 1.0,
+            1.0 if strong_near else 0.0,
         )
     return rows
 
@@ -359,7 +374,7 @@ class QuestionFacts:
     unknown: float
     phrase: float
     number: float
-    kind_known: bool
+    kind: str | None  # the kind of thing asked for (see `index/answer_types.py`), if known
     terms: float = 0.0
     specific: float = 0.0
     unseen: float = 0.0
@@ -387,13 +402,19 @@ def question_row(
         facts.unknown,
         facts.phrase,
         facts.number,
-        float(row[_S["typed"]]) if facts.kind_known else 0.5,
+        float(row[_S["typed"]]) if facts.kind is not None else 0.5,
         facts.terms,
         facts.specific,
         facts.unseen,
         float(row[_S["article"]]),
         float(row[_S["focus"]]),
         float(row[_S["cosine"]]),
+        *(
+            1.0
+            if _MISSING_KIND.get(facts.kind or "") == f and row[_S["strong_window"]] < 0.5
+            else 0.0
+            for f in ("no_date", "no_number", "no_person", "no_place")
+        ),
     ]
 
 

@@ -12,6 +12,7 @@ from index.evidence import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
     AnswerModel,
+    QuestionFacts,
     explain,
     fit_logistic,
     is_signature,
@@ -19,9 +20,13 @@ from index.evidence import (
     one_edit,
     question_numbers,
     question_phrases,
+    question_row,
+    sentence_rows,
     strong_type,
     weighted_share,
 )
+from index.question import words
+from index.quotes import Sentence, link_neighbours
 from tests.index.answer_helpers import build_test_index, open_answerer
 
 
@@ -66,6 +71,34 @@ def test_strong_type_looks_at_what_the_name_or_date_does() -> None:
     assert not strong_type("It opened long before.", DATE, set())
     assert strong_type("She was born in Oslo.", PLACE, {"born"})
     assert not strong_type("She was born.", PLACE, set())
+
+
+def test_a_kind_asked_for_and_held_by_no_sentence_beside_the_best_is_a_feature() -> None:
+    text = "The lighthouse keeper lived there. The lighthouse opened in March 1904. It shone."
+    parts = ["The lighthouse keeper lived there.", "The lighthouse opened in March 1904."]
+    parts.append("It shone.")
+    stems = {i: set(words(p)) for i, p in enumerate(parts)}
+    weights = {"lighthouse": 1.0, "open": 1.0}
+
+    def features(kind: str | None, among: list[int]) -> dict[str, float]:
+        """QUESTION_FEATURES with the first of the candidate sentences `among` the best."""
+        sentences = []
+        for i in among:
+            start = text.index(parts[i])
+            sentences.append(Sentence(i, "a", start, start + len(parts[i]), parts[i], 0, 1.0))
+        link_neighbours(sentences)
+        rows = sentence_rows(sentences, stems, set(weights), weights, kind, set(), [], {})
+        facts = QuestionFacts(0.5, 1.0, 1.0, 0.0, 0.0, 0.0, kind)
+        row = question_row(rows, np.zeros(len(sentences)), 0, facts)
+        return dict(zip(QUESTION_FEATURES, row, strict=True))
+
+    # The year stands beside the first sentence: the date is held.
+    assert features(DATE, [0, 1, 2])["no_date"] == 0.0
+    # Without the sentence holding it, nothing beside the best one gives a date.
+    alone = features(DATE, [0, 2])
+    assert alone["no_date"] == 1.0 and alone["no_person"] == 0.0
+    assert features(PERSON, [0, 1, 2])["no_person"] == 1.0
+    assert sum(features(None, [0, 2])[f] for f in ("no_date", "no_person")) == 0.0
 
 
 def test_missing_rarest_and_weighted_share() -> None:

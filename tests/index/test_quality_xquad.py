@@ -28,14 +28,14 @@ from tests.conftest import TEST_DATA
 
 SLICE = TEST_DATA / "xquad_slice.json"
 
-# Measured when set (int8 ONNX embedder): answerable quote@1 0.798, recall@1 0.915, wrongly
-# abstained 0.074; missing fact abstained 0.851 (0.819 once the absent-fact questions were
-# fitted on), absent fact 0.30 (6 of 20), off topic 1.000, off corpus 0.991.
+# Measured when set (int8 ONNX embedder): answerable quote@1 0.819, recall@1 0.915, wrongly
+# abstained 0.053; missing fact abstained 0.809, absent fact 0.55 (11 of 20), off topic
+# 1.000, off corpus 0.991.
 FLOORS = {
     (ANSWERABLE, "quote@1"): 0.75,
     (ANSWERABLE, "recall@1"): 0.88,
     (MISSING, "abstained"): 0.80,
-    (ABSENT, "abstained"): 0.20,
+    (ABSENT, "abstained"): 0.40,
     (OFF_TOPIC, "abstained"): 0.93,
     (OFF_CORPUS, "abstained"): 0.95,
 }
