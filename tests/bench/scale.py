@@ -101,6 +101,8 @@ def load_material() -> Material:
     if XQUAD.is_file():
         data = json.loads(XQUAD.read_text(encoding="utf-8"))["data"]
         questions = [qa["question"] for a in data for p in a["paragraphs"] for qa in p["qas"]]
+    else:
+        log(f"no XQuAD at {XQUAD} (set CITEBOT_XQUAD): asking 'What is <title>?' instead")
     questions = questions[: QUESTIONS + WARM_UP] or [f"What is {t}?" for t in sorted(set(titles))]
     cached = np.load(CACHE) if CACHE.is_file() else None
     if cached is not None and (
