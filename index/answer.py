@@ -189,6 +189,10 @@ def _expected(current: Any) -> str:
 
 _POSSESSIVE = re.compile(r"['’]s$")
 UNHEARD_MIN_LETTERS = 4  # shorter names are checked as spelt: one letter off is another word
+# A phrase is looked up by scanning the passages that hold all its words. When even its rarest
+# word is in more passages than this (only in indexes larger than it), the scan could take tens
+# of milliseconds, and a name made of words that common is there: it counts as found.
+PHRASE_POSTINGS = 50_000
 
 
 def _absent_kind(kind: str | None, sentences: list[Sentence]) -> bool:
@@ -511,8 +515,12 @@ class Answerer:
         """1.0 when a multi-word name of the question ("World Cup") is in no passage as a phrase."""
         for phrase in question_phrases(question):
             match = '"' + " ".join(words(phrase)) + '"'
+            if self._passage_total > PHRASE_POSTINGS:
+                stems = set().union(*self._stemmer.stems(words(phrase)))
+                if min(self.store.doc_freq(sorted(stems)).values(), default=0) > PHRASE_POSTINGS:
+                    continue
             try:
-                if not self.store.lexical_search(match, 1):
+                if not self.store.lexical_any(match):
                     return 1.0
             except sqlite3.Error:  # a phrase FTS5 cannot parse proves nothing
                 continue

@@ -55,6 +55,10 @@ REBUILD_HINT = "rebuild it with `citebot index build --rebuild`"
 # document frequencies: at most this many postings are scored, the rarest words first (a word in
 # many passages has a small idf and moves the ranking little). The rarest word always stays.
 LEXICAL_POSTINGS = 5_000  # ~3.5 µs each on a busy 2-core machine: ~18 ms at most
+# In an index this large a question's rarest word can alone hold far more postings (a word in 2%
+# of a million passages: 20,000), so there the budget holds for it too: only the passages last
+# added among those holding it are scored. Smaller indexes always rank every posting of it.
+LARGE_INDEX = 50_000
 _PHRASE = re.compile(r'"((?:[^"]|"")*)"')
 _OR_OF_PHRASES = re.compile(r'^"(?:[^"]|"")*"(?: OR "(?:[^"]|"")*")*$')
 
@@ -417,23 +421,39 @@ class IndexStore:
         """
         if k <= 0:
             return []
+        postings = 0
         if self._live > LEXICAL_POSTINGS:
-            match = self._rarest_words(match)
-        rows = self._query(
-            "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts "
-            "WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
-            (match, k),
-        )
+            match, postings = self._rarest_words(match)
+        if self._live >= LARGE_INDEX and postings > LEXICAL_POSTINGS:
+            rows = self._query(
+                "SELECT rowid, score FROM (SELECT rowid, -bm25(passages_fts) AS score "
+                "FROM passages_fts WHERE passages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) "
+                "ORDER BY score DESC LIMIT ?",
+                (match, LEXICAL_POSTINGS, k),
+            )
+        else:
+            rows = self._query(
+                "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts "
+                "WHERE passages_fts MATCH ? ORDER BY score DESC LIMIT ?",
+                (match, k),
+            )
         return [(int(i), float(s)) for i, s in rows]
 
-    def _rarest_words(self, match: str) -> str:
-        """An OR of quoted words cut to its rarest words within LEXICAL_POSTINGS postings;
-        other expressions unchanged."""
+    def lexical_any(self, match: str) -> bool:
+        """Whether any passage matches an FTS5 MATCH expression (a malformed one raises
+        sqlite3.Error); unranked, so it stops at the first match instead of scoring them all."""
+        rows = self._query(
+            "SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? LIMIT 1",
+            (match,),
+        )
+        return bool(rows)
+
+    def _rarest_words(self, match: str) -> tuple[str, int]:
+        """An OR of quoted words cut to its rarest words within LEXICAL_POSTINGS postings, and
+        the postings of the words kept; other expressions unchanged (postings 0: not counted)."""
         if not _OR_OF_PHRASES.match(match):
-            return match
+            return match, 0
         phrases = _PHRASE.findall(match)
-        if len(phrases) < 2:
-            return match
         if self._stemmer is None:
             from index.question import Stemmer
 
@@ -448,7 +468,9 @@ class IndexStore:
                 break
             keep.append(i)
             total += cost[i]
-        return " OR ".join(f'"{phrases[i]}"' for i in sorted(keep))
+        if len(phrases) < 2:
+            return match, total
+        return " OR ".join(f'"{phrases[i]}"' for i in sorted(keep)), total
 
     def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
         """Number of passages holding each FTS term (already tokenised and stemmed); 0 if none."""

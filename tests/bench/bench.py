@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench.scale import percentile, timed_ms
+from tests.bench.scale import WARM_UP, percentile, timed_ms
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -116,7 +116,7 @@ def main() -> int:
         step(f"questions ({args.questions})")
         engine = Engine(Path(tmp) / "index-0", args.corpus, embedder=embedder)
         engine.load()
-        asked = questions(args.questions, [a.title for a in engine.articles()])
+        asked = questions(args.questions + WARM_UP, [a.title for a in engine.articles()])
         latencies = timed_ms(engine.ask, asked)
         embeds = []
         for question in asked[:200]:
