@@ -144,6 +144,7 @@ def test_lexical_search_doc_freq_and_passages(store: Store) -> None:
     hits = store.lexical_search('"glacier"', 5)
     assert hits and [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
     assert all("glacier" in p.text.lower() for p in store.passages([i for i, _ in hits]))
+    assert store.lexical_any('"glacier"') and not store.lexical_any('"zzzunknown"')
     freq = store.doc_freq(["glacier", "zzzunknown"])
     holding = sum(
         1
