@@ -331,6 +331,8 @@ def sentence_rows(
     """One row of SENTENCE_FEATURES per candidate sentence (signals already filled in)."""
     rows = np.zeros((len(sentences), len(SENTENCE_FEATURES)), dtype=np.float64)
     focus_weights = {t: w for t, w in term_weights.items() if t not in name_stems}
+    # Neighbours are candidates too (see `link_neighbours`): each sentence is read once.
+    strong_of = {id(s): strong_type(s.text, kind, question_words) for s in sentences}
     for i, s in enumerate(sentences):
         own = stems.get(s.id, set())
         window = set(own)
@@ -338,11 +340,8 @@ def sentence_rows(
             if near is not None:
                 window |= stems.get(near.id, set())
         n_words = len(_WORD.findall(s.text))
-        strong = strong_type(s.text, kind, question_words)
-        strong_near = strong or any(
-            near is not None and strong_type(near.text, kind, question_words)
-            for near in (s.prev, s.next)
-        )
+        strong = strong_of[id(s)]
+        strong_near = strong or any(strong_of.get(id(n), False) for n in (s.prev, s.next))
         rows[i] = (
             s.cosine,
             s.overlap,
