@@ -90,7 +90,31 @@ def test_fts_match_treats_operators_as_words() -> None:
     assert rows.fetchall() == [(1,)]
 
 
+_STEMMER = Stemmer()
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120))
+def test_stemming_distinct_chunks_gives_the_whole_texts_terms(text: str) -> None:
+    db = sqlite3.connect(":memory:")
+    tokenizer = "tokenize = 'porter unicode61 remove_diacritics 2'"
+    db.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, {tokenizer})")
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
+    db.execute("INSERT INTO t(x) VALUES (?)", (text + " " + text,))
+    assert _STEMMER.stems([text + " " + text]) == [
+        {term for (term,) in db.execute("SELECT term FROM v")}
+    ]
+
+
 def test_stemmer_agrees_with_the_index_tokenizer() -> None:
     stemmer = Stemmer()
     assert stemmer.stems(["Keepers rescued", "", "naïve"]) == [{"keeper", "rescu"}, set(), {"naiv"}]
+    # Repeated words, punctuation and hyphens around them: the whole text through FTS5.
+    text = "Tesla's lab, Tesla's lab; tesla-coil (Tesla) labs\tlabs\nNaïve naive 40-year 40-year"
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
+    db.execute("INSERT INTO t(x) VALUES (?)", (text,))
+    assert stemmer.stems([text]) == [{term for (term,) in db.execute("SELECT term FROM v")}]
     stemmer.close()
