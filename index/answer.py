@@ -341,7 +341,7 @@ class Answerer:
             kind,
             question_words,
             numbers,
-            {aid: self._article_stems(aid) for aid in {s.article_id for s in sentences}},
+            self._article_stems({s.article_id for s in sentences}),
             set().union(*name_stems),
         )
         facts = QuestionFacts(
@@ -496,20 +496,26 @@ class Answerer:
                     return 1.0
         return 0.0
 
-    def _article_stems(self, article_id: str) -> set[str]:
-        """Every stemmed word of an article (the last few articles asked about are kept)."""
+    def _article_stems(self, article_ids: set[str]) -> dict[str, set[str]]:
+        """Every stemmed word of each article (the last few articles asked about are kept);
+        those not kept are stemmed in one call."""
+        found: dict[str, set[str]] = {}
         with self._cache_lock:
-            found = self._article_cache.get(article_id)
-            if found is not None:
-                self._article_cache.move_to_end(article_id)
-                return found
-        article = self.store.article(article_id)
-        stems = self._stemmer.stems([article.text])[0] if article else set()
+            for article_id in article_ids:
+                stems = self._article_cache.get(article_id)
+                if stems is not None:
+                    self._article_cache.move_to_end(article_id)
+                    found[article_id] = stems
+        missing = sorted(article_ids - found.keys())
+        texts = [self.store.article(article_id) for article_id in missing]
+        stemmed = self._stemmer.stems([a.text if a else "" for a in texts])
         with self._cache_lock:
-            self._article_cache[article_id] = stems
+            for article_id, stems in zip(missing, stemmed, strict=True):
+                found[article_id] = stems
+                self._article_cache[article_id] = stems
             while len(self._article_cache) > ARTICLE_CACHE:
                 self._article_cache.popitem(last=False)
-        return stems
+        return found
 
     def _unknown_phrase(self, question: str) -> float:
         """1.0 when a multi-word name of the question ("World Cup") is in no passage as a phrase."""
