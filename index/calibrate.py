@@ -237,25 +237,20 @@ def vector_cache(embedder_name: str) -> Path:
     return Path(tempfile.gettempdir()) / f"citebot-vectors-{digest}.npz"
 
 
-def gather_records(
+def collect_suite(
     data: Path,
+    embedder: Embedder,
     *,
-    cache: Path | None = None,
-    articles: Sequence[int] | None = None,
+    config: AnswerConfig | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[Record]:
-    """Every calibration record, asked with the real embedder (each text embedded once)."""
-    from index import answer
-    from index.embed import default_embedder
-
-    if not answer.default_model().current:  # features changed: gather with a neutral model
-        answer.install_model(AnswerModel.neutral())
-    inner = default_embedder()
-    embedder = caching_embedder(inner, cache if cache is not None else vector_cache(inner.name))
+    """Every calibration record, asked through the engine; each text is embedded once, and
+    the vectors are kept in the temp folder for the next run."""
+    cached = caching_embedder(embedder, vector_cache(embedder.name))
     records = collect(
         data,
-        embedder,
-        articles=articles,
+        cached,
+        config=config,
         off_corpus=off_corpus_questions(),
         absent=absent_questions(),
         news=news_questions(),
@@ -263,8 +258,18 @@ def gather_records(
         answer_sentences=True,
         progress=progress,
     )
-    embedder.save()
+    cached.save()
     return records
+
+
+def gather_records(data: Path, progress: Callable[[str], None] | None = None) -> list[Record]:
+    """Every calibration record, asked with the product's embedder."""
+    from index import answer
+    from index.embed import default_embedder
+
+    if not answer.default_model().current:  # features changed: gather with a neutral model
+        answer.install_model(AnswerModel.neutral())
+    return collect_suite(data, default_embedder(), progress=progress)
 
 
 def shipped(records: Sequence[Record]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -322,16 +327,8 @@ def format_suite(suite: dict[str, dict[str, dict[str, Any]]], timing: dict[str, 
 
 def eval_folds(data: Path, embedder: Embedder, config: AnswerConfig, as_json: bool) -> str:
     """`citebot eval --folds`: collect every record, then every figure as text or JSON."""
-    records = collect(
-        data,
-        caching_embedder(embedder, vector_cache(embedder.name)),
-        config=config,
-        off_corpus=off_corpus_questions(),
-        absent=absent_questions(),
-        news=news_questions(),
-        news_corpus=NEWS_CORPUS,
-        answer_sentences=True,
-        progress=lambda m: print(m, file=sys.stderr),
+    records = collect_suite(
+        data, embedder, config=config, progress=lambda m: print(m, file=sys.stderr)
     )
     suite, timing = run_suite(records), latency(records)
     if as_json:

@@ -312,16 +312,21 @@ class CachingEmbedder:
         if self.path is None:
             return
         texts = list(self._vectors)
-        tmp = self.path.with_name(self.path.name + ".part.npz")
-        np.savez(
-            tmp,
+        _save_npz(
+            self.path,
             name=np.array(self.name),
             texts=np.array(texts),
             vectors=np.stack([self._vectors[t] for t in texts]).astype(np.float32)
             if texts
             else np.zeros((0, self.dimension), np.float32),
         )
-        tmp.replace(self.path)
+
+
+def _save_npz(path: Path, **arrays: Any) -> None:
+    """Write the arrays to `path` whole or not at all (a temp file, then a rename)."""
+    tmp = path.with_name(path.name + ".part.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
 
 
 class SpanCachingEmbedder(CachingEmbedder):
@@ -384,9 +389,8 @@ class SpanCachingEmbedder(CachingEmbedder):
         if self.span_path is None or not self._pooled:
             return
         keys = list(self._pooled)
-        tmp = self.span_path.with_name(self.span_path.name + ".part.npz")
-        np.savez(
-            tmp,
+        _save_npz(
+            self.span_path,
             name=np.array(self.name),
             keys=np.array(keys),
             vectors=np.stack([self._pooled[k][0] for k in keys]).astype(np.float32),
@@ -395,7 +399,6 @@ class SpanCachingEmbedder(CachingEmbedder):
                 [self._pooled[k][1].reshape(-1, self.dimension) for k in keys]
             ).astype(np.float32),
         )
-        tmp.replace(self.span_path)
 
 
 def caching_embedder(inner: Embedder, path: Path | None = None) -> CachingEmbedder:
