@@ -50,7 +50,7 @@ PARTIAL_SUFFIX = ".partial"
 MANIFEST = "manifest.json"
 META = "meta.sqlite"
 SENTENCE_DTYPE = np.float16  # halves the largest file; cosines move by < 1e-3
-REBUILD_HINT = "rebuild it with `citebot index build --rebuild`"
+REBUILD_HINT = integrity.FIX
 # Lexical search scores every passage that holds any of the words, so its cost grows with their
 # document frequencies: at most this many postings are scored, the rarest words first (a word in
 # many passages has a small idf and moves the ranking little). The rarest word always stays.
@@ -87,7 +87,7 @@ CREATE TABLE terms (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
-TABLES = ("state", "articles", "passages", "sentences", "passages_fts")
+TABLES = ("state", "articles", "passages", "sentences", "passages_fts", "terms")
 
 
 def read_current_file(index_dir: Path) -> str | None:
@@ -203,9 +203,6 @@ class IndexStore:
         self._lock = threading.Lock()
         self._dense: ann.DenseIndex | None = None
         self._stemmer: Any = None
-        self._terms = bool(
-            db.execute("SELECT 1 FROM sqlite_master WHERE name = 'terms'").fetchone()
-        )
         dim = int(manifest["dimension"])
         files = manifest.get("files", {})
         try:
@@ -475,16 +472,15 @@ class IndexStore:
     def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
         """Number of passages holding each FTS term (already tokenised and stemmed); 0 if none."""
         unique = sorted(set(terms))
-        # The terms table holds each term's count; passages_vocab counts its postings each time.
-        sql = (
-            "SELECT doc FROM terms WHERE term = ?"
-            if self._terms
-            else "SELECT doc FROM passages_vocab WHERE term = ?"
-        )
-        found: dict[str, int] = {}
-        for term in unique:
-            rows = self._query(sql, (term,))
-            found[term] = int(rows[0][0]) if rows else 0
+        # The terms table holds each term's count (passages_vocab would count its postings).
+        found = dict.fromkeys(unique, 0)
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for term, doc in self._query(
+                f"SELECT term, doc FROM terms WHERE term IN ({marks})", part
+            ):
+                found[term] = int(doc)
         return found
 
     # Sentences
@@ -590,15 +586,14 @@ def _rows_problem(db: sqlite3.Connection) -> str | None:
     for article_id, start, end in db.execute('SELECT article_id, "start", "end" FROM sentences'):
         if not 0 <= start < end <= lengths.get(article_id, -1):
             return f"a sentence of {article_id!r:.60} lies outside its article"
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'terms'").fetchone():
-        row = db.execute(
-            "SELECT term FROM (SELECT term, doc FROM terms "
-            "EXCEPT SELECT term, doc FROM passages_vocab) UNION ALL "
-            "SELECT term FROM (SELECT term, doc FROM passages_vocab "
-            "EXCEPT SELECT term, doc FROM terms) LIMIT 1"
-        ).fetchone()
-        if row is not None:
-            return f"its term counts differ from its full-text index at {str(row[0])!r:.40}"
+    row = db.execute(
+        "SELECT term FROM (SELECT term, doc FROM terms "
+        "EXCEPT SELECT term, doc FROM passages_vocab) UNION ALL "
+        "SELECT term FROM (SELECT term, doc FROM passages_vocab "
+        "EXCEPT SELECT term, doc FROM terms) LIMIT 1"
+    ).fetchone()
+    if row is not None:
+        return f"its term counts differ from its full-text index at {str(row[0])!r:.40}"
     return None
 
 
