@@ -236,6 +236,32 @@ def _embed_with_spans_by_length(
     return out, span_out
 
 
+def _sentence_spans(
+    plan: _Plan,
+) -> tuple[list[list[tuple[int, int]]], list[tuple[int, int] | None]]:
+    """Where each sentence lies in the embedded text of the first passage holding it.
+
+    (Per passage of the plan, in order: the spans of its sentences; per sentence, in order:
+    (passage position, index among its spans), or None when no passage holds it whole.)
+    """
+    p_spans: list[list[tuple[int, int]]] = []
+    owners: list[tuple[int, int] | None] = []
+    for c in plan.to_embed:
+        prefix = len(passage_embed_text(c.article.title, ""))
+        first = len(p_spans)
+        p_spans += [[] for _ in c.passages]
+        for s, e in c.sentences:
+            owner = next((j for j, (ps, pe) in enumerate(c.passages) if ps <= s and e <= pe), None)
+            if owner is None:
+                owners.append(None)
+                continue
+            ps = c.passages[owner][0]
+            spans = p_spans[first + owner]
+            spans.append((prefix + s - ps, prefix + e - ps))
+            owners.append((first + owner, len(spans) - 1))
+    return p_spans, owners
+
+
 def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -> int:
     """Embed passages and sentences of changed articles; returns passages embedded.
 
@@ -245,27 +271,11 @@ def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -
     comes from the token states of the first passage holding it: one model pass gives both,
     and only sentences cut off by the 256-token limit are embedded on their own.
     """
-    p_texts: list[str] = []
-    p_spans: list[list[tuple[int, int]]] = []
-    # For each sentence of the plan, in order: (passage position, index among its spans).
-    owners: list[tuple[int, int] | None] = []
-    for c in plan.to_embed:
-        prefix = passage_embed_text(c.article.title, "")
-        first = len(p_texts)
-        for s, e in c.passages:
-            p_texts.append(prefix + c.article.text[s:e])
-            p_spans.append([])
-        for s, e in c.sentences:
-            owner: int | None = next(
-                (j for j, (ps, pe) in enumerate(c.passages) if ps <= s and e <= pe), None
-            )
-            if owner is None:
-                owners.append(None)
-                continue
-            ps = c.passages[owner][0]
-            spans = p_spans[first + owner]
-            spans.append((len(prefix) + s - ps, len(prefix) + e - ps))
-            owners.append((first + owner, len(spans) - 1))
+    p_texts = [
+        passage_embed_text(c.article.title, c.article.text[s:e])
+        for c in plan.to_embed
+        for s, e in c.passages
+    ]
     s_texts = [c.article.text[s:e] for c in plan.to_embed for s, e in c.sentences]
     derive = sentences_in_passage(embedder)
     # Each distinct text once: boilerplate lines repeated across articles cost one embedding.
@@ -277,6 +287,7 @@ def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -
     try:
         if derive:
             assert isinstance(embedder, SpanEmbedder)
+            p_spans, owners = _sentence_spans(plan)
             p_vectors, span_vectors = _embed_with_spans_by_length(
                 embedder, p_texts, p_spans, bar.step
             )
