@@ -194,10 +194,7 @@ class VersionWriter:
                 p_segments = self._merge_tail(prev, "passages", p_segments, removed_p, new_p, dim)
             if len(s_segments) > ann.MAX_SEGMENTS:
                 s_segments = self._merge_tail(prev, "sentences", s_segments, removed_s, new_s, dim)
-        table = ann.VectorTable(
-            [(self.index_dir / i, self.index_dir / v) for i, v in p_segments], dim
-        )
-        dense = self._dense(prev, table, new_p, removed_p, counts["passages"], dim)
+        dense = self._dense(prev, p_segments, new_p, removed_p, counts["passages"], dim)
         manifest.update(
             database=self._rel(database),
             next_ids=[int(next_p + p_writer.count), int(next_s + s_writer.count)],
@@ -270,7 +267,7 @@ class VersionWriter:
     def _dense(
         self,
         prev: IndexStore | None,
-        table: ann.VectorTable,
+        p_segments: list[list[str]],
         new_p: np.ndarray,
         removed: np.ndarray,
         live: int,
@@ -300,6 +297,10 @@ class VersionWriter:
         else:
             live_ids = new_p
             kind = ann.choose_kind(len(live_ids))
+        # Only a new base reads the passage vectors (every segment's ids are loaded).
+        table = ann.VectorTable(
+            [(self.index_dir / i, self.index_dir / v) for i, v in p_segments], dim
+        )
         index, params = ann.build_base(table, live_ids.astype(np.int64), dim, kind)
         path = self._data(f"ann-{self.version}.faiss")
         faiss.write_index(index, str(path))
