@@ -3,11 +3,13 @@
 The question model of `index/evidence.py` gives the probability that the best sentence
 answers the question, from that sentence's own score and from what the index holds of the
 question (its names, phrases and numbers, its rare words beside the sentence). The engine
-answers when that probability reaches `AbstainRule.threshold`, and abstains otherwise. Two
+answers when that probability reaches `AbstainRule.threshold`, and abstains otherwise. Three
 rules overrule it, because calibration data cannot teach them:
   - `absent`: the question asks for a sum or a count and no sentence of the top passages
     holds one ("How much did the embassy pay for its account?" over an article that gives
     no sum). Dates are left out: "when" also asks for circumstances;
+  - `unheard`: a name of the question (acronyms aside) is in no passage, not even spelt one
+    letter apart ("Where was Rihanna born?");
   - no candidate sentence at all (an empty index, a question matching nothing).
 An abstention's reason names the features that pulled the probability down most, so a log
 line says why ("missing 1.00, phrase 1.00").

@@ -44,7 +44,7 @@ from index.question import (
     words,
 )
 from index.quotes import QuoteWeights, Sentence, Span, idf, score_sentences, select_quotes
-from index.retrieve import Candidate, Retrieval, retrieve
+from index.retrieve import Candidate, Retrieval, is_fts_syntax_error, retrieve
 from index.types import Answer, ArticleInfo, Quote, RetrievedPassage
 
 log = logging.getLogger(__name__)
@@ -243,13 +243,13 @@ class Evidence:
     """Everything the engine weighed for one question, before deciding."""
 
     question: str
-    kind: str | None
     retrieval: Retrieval
     top: list[Candidate]
     sentences: list[Sentence]
     rows: np.ndarray  # SENTENCE_FEATURES of each sentence, in `sentences` order
     facts: QuestionFacts
     absent: bool
+    texts: dict[str, str | None]  # the articles' texts read while gathering, by id
 
 
 class Answerer:
@@ -333,6 +333,7 @@ class Answerer:
             question_words,
         )
         numbers = question_numbers(dense_text)
+        texts: dict[str, str | None] = {}
         rows = sentence_rows(
             sentences,
             {s.id: st for s, st in zip(sentences, sentence_stems, strict=True)},
@@ -341,7 +342,7 @@ class Answerer:
             kind,
             question_words,
             numbers,
-            self._article_stems({s.article_id for s in sentences}),
+            self._article_stems({s.article_id for s in sentences}, texts),
             set().union(*name_stems),
         )
         facts = QuestionFacts(
@@ -359,7 +360,7 @@ class Answerer:
         if facts.unknown:
             facts = dataclasses.replace(facts, unheard=self._unheard_name(cleaned, freq))
         return Evidence(
-            cleaned, kind, retrieval, top, sentences, rows, facts, _absent_kind(kind, sentences)
+            cleaned, retrieval, top, sentences, rows, facts, _absent_kind(kind, sentences), texts
         )
 
     def ask(self, question: str, context: str | None = None) -> Answer:
@@ -384,7 +385,7 @@ class Answerer:
             row = question_row(ev.rows, logits, position[id(s)], ev.facts)
             return probability_of(row) >= cfg.quote.floor
 
-        texts: dict[str, str | None] = {}
+        texts = dict(ev.texts)
 
         def article_text(article_id: str) -> str | None:
             if article_id not in texts:
@@ -496,9 +497,11 @@ class Answerer:
                     return 1.0
         return 0.0
 
-    def _article_stems(self, article_ids: set[str]) -> dict[str, set[str]]:
+    def _article_stems(
+        self, article_ids: set[str], texts: dict[str, str | None]
+    ) -> dict[str, set[str]]:
         """Every stemmed word of each article (the last few articles asked about are kept);
-        those not kept are stemmed in one call."""
+        those not kept are read (into `texts`) and stemmed in one call."""
         found: dict[str, set[str]] = {}
         with self._cache_lock:
             for article_id in article_ids:
@@ -507,8 +510,10 @@ class Answerer:
                     self._article_cache.move_to_end(article_id)
                     found[article_id] = stems
         missing = sorted(article_ids - found.keys())
-        texts = [self.store.article(article_id) for article_id in missing]
-        stemmed = self._stemmer.stems([a.text if a else "" for a in texts])
+        for article_id in missing:
+            article = self.store.article(article_id)
+            texts[article_id] = article.text if article else None
+        stemmed = self._stemmer.stems([texts[article_id] or "" for article_id in missing])
         with self._cache_lock:
             for article_id, stems in zip(missing, stemmed, strict=True):
                 found[article_id] = stems
@@ -528,7 +533,9 @@ class Answerer:
             try:
                 if not self.store.lexical_any(match):
                     return 1.0
-            except sqlite3.Error:  # a phrase FTS5 cannot parse proves nothing
+            except sqlite3.OperationalError as exc:  # a phrase FTS5 cannot parse proves nothing
+                if not is_fts_syntax_error(exc):
+                    raise
                 continue
         return 0.0
 

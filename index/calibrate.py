@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from index.abstain import AbstainRule
 from index.answer import AnswerConfig
 from index.embed import Embedder
 from index.evaluate import (
@@ -55,6 +56,7 @@ from index.evidence import (
     fit_logistic,
     question_row,
     ranking,
+    sigmoid,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,8 +79,6 @@ class Recipe:
     # Fitting on missing-sentence questions too changed no cross-validated figure by more than
     # a point and no news one, so they are only scored.
     missing_sentences: bool = False
-    # The sentence ranking: fitted (a softmax over each answerable question's candidates,
-    # towards those whose quote holds the answer) or the hand weights of `ranking()`.
 
 
 def off_corpus_questions(path: Path = OFF_CORPUS_FILE) -> list[tuple[str, int]]:
@@ -155,11 +155,9 @@ def simulate(model: AnswerModel, r: Record) -> Outcome:
     if best is None:
         return Outcome(False, False)
     row = question_row(r.rows, logits, best, r.facts)
-    answered = (
-        not r.absent
-        and r.facts.unheard < 1.0
-        and float(model.question.logits(np.array([row]))[0]) >= 0.0
-    )
+    probability = sigmoid(float(model.question.logits(np.array([row]))[0]))
+    # The engine's default rule: the fitted threshold is folded into the model's bias.
+    answered = AbstainRule().should_answer(probability, r.absent, r.facts.unheard >= 1.0)
     return Outcome(answered, answered and bool(r.quote_holds[best]))
 
 
@@ -246,10 +244,9 @@ def collect_suite(
 ) -> list[Record]:
     """Every calibration record, asked through the engine; each text is embedded once, and
     the vectors are kept in the temp folder for the next run."""
-    cached = caching_embedder(embedder, vector_cache(embedder.name))
-    records = collect(
+    return collect(
         data,
-        cached,
+        caching_embedder(embedder, vector_cache(embedder.name)),
         config=config,
         off_corpus=off_corpus_questions(),
         absent=absent_questions(),
@@ -258,8 +255,6 @@ def collect_suite(
         answer_sentences=True,
         progress=progress,
     )
-    cached.save()
-    return records
 
 
 def gather_records(data: Path, progress: Callable[[str], None] | None = None) -> list[Record]:

@@ -477,18 +477,11 @@ def _evidence_record(
     )  # fmt: skip
 
 
-def _engine(folder: Path, embedder: Embedder, config: AnswerConfig | None) -> Engine:
-    engine = Engine(folder / "index", folder / "corpus", embedder=embedder, config=config)
-    engine.reindex()
-    return engine
-
-
 def collect(
     data_path: Path,
     embedder: Embedder,
     *,
     config: AnswerConfig | None = None,
-    articles: Sequence[int] | None = None,
     off_corpus: Sequence[tuple[str, int]] = (),
     absent: Sequence[tuple[str, str]] = (),
     news: Sequence[tuple[str, str | None]] = (),
@@ -509,32 +502,36 @@ def collect(
     - absent fact: each (article title, question) asked of the full index, in its article's
       fold: hand-written questions on the article's topic asking what it never says;
     - news: each (question, answer or None) asked of the index of `news_corpus`.
-    `articles` restricts everything to some articles (a quick slice). The embedder should
-    be a `CachingEmbedder`: every index holds the same texts, so it embeds them once.
+    The embedder should be a `CachingEmbedder`: every index holds the same texts, so it
+    embeds them once.
     """
     say = progress or (lambda _: None)
     all_articles, questions, _ = load_squad(data_path)
-    chosen = set(range(len(all_articles)) if articles is None else articles)
-    questions = [q for q in questions if q.article in chosen and q.answerable]
-    others = set(range(len(all_articles))) - chosen
-    fold = {i: i % FOLDS for i in range(len(all_articles))}
+    questions = [q for q in questions if q.answerable]
+    everything = set(range(len(all_articles)))
+    fold = {i: i % FOLDS for i in everything}
     title_of = {_title_key(a.title): i for i, a in enumerate(all_articles)}
     records: list[Record] = []
     texts: dict[str, str] = {}
 
     def run(
         name: str,
-        skip: set[int],
-        drop: int | None,
         items: Sequence[tuple[str, Any, int, int]],
+        skip: set[int] | None = None,
+        drop: int | None = None,
         answers_only: bool = False,
+        corpus: Path | None = None,
     ) -> None:
+        """Index `corpus` (else the articles but `skip`, see `write_corpus`), ask `items`."""
         say(f"{name}: indexing")
         with tempfile.TemporaryDirectory(prefix="citebot-eval-") as tmp:
-            write_corpus(all_articles, skip | others, Path(tmp) / "corpus", drop, answers_only)
-            engine = _engine(Path(tmp), embedder, config)
+            if corpus is None:
+                folder = Path(tmp) / "corpus"
+                corpus = write_corpus(all_articles, skip or set(), folder, drop, answers_only)
+            engine = Engine(Path(tmp) / "index", corpus, embedder=embedder, config=config)
             texts.clear()
             try:
+                engine.reindex()
                 say(f"{name}: asking {len(items)} questions")
                 for done, (set_name, q, article, f) in enumerate(items, 1):
                     if done % 200 == 0:
@@ -551,43 +548,37 @@ def collect(
 
     run(
         "all articles",
-        set(),
-        None,
         [(ANSWERABLE, q, q.article, fold[q.article]) for q in questions]
         + [(OFF_CORPUS, text, -1, f) for text, f in off_corpus]
         + [
             (ABSENT, text, title_of[_title_key(title)], fold[title_of[_title_key(title)]])
             for title, text in absent
-            if title_of.get(_title_key(title)) in chosen
+            if _title_key(title) in title_of
         ],
     )
     for k in range(5):
         items = [(MISSING, q, q.article, fold[q.article]) for q in questions if q.paragraph == k]
         if items:
-            run(f"paragraph {k + 1} left out", set(), k, items)
+            run(f"paragraph {k + 1} left out", items, drop=k)
         if items and answer_sentences:
             items = [(MISSING_SENTENCE, q, a, f) for _, q, a, f in items]
-            run(f"answer sentences of paragraph {k + 1} left out", set(), k, items, True)
+            run(f"answer sentences of paragraph {k + 1} left out", items, drop=k, answers_only=True)
     for f in range(FOLDS):
-        held = {i for i in chosen if fold[i] == f}
+        held = {i for i in everything if fold[i] == f}
         items = [(OFF_TOPIC, q, q.article, f) for q in questions if q.article in held]
-        if items and held != chosen:
-            run(f"fold {f} held out", held, None, items)
+        if items and held != everything:
+            run(f"fold {f} held out", items, skip=held)
     if news and news_corpus is not None:
-        say("news: indexing")
-        with tempfile.TemporaryDirectory(prefix="citebot-eval-") as tmp:
-            engine = Engine(Path(tmp) / "index", news_corpus, embedder=embedder, config=config)
-            engine.reindex()
-            texts.clear()
-            try:
-                for question, answer in news:
-                    set_name = NEWS_UNANSWERABLE if answer is None else NEWS_ANSWERABLE
-                    answers = () if answer is None else (answer,)
-                    records.append(
-                        _evidence_record(engine, set_name, question, answers, -1, -1, texts)
-                    )
-            finally:
-                engine.close()
+        news_items = [
+            (
+                NEWS_UNANSWERABLE if answer is None else NEWS_ANSWERABLE,
+                EvalQuestion(question, () if answer is None else (answer,), -1, True),
+                -1,
+                -1,
+            )
+            for question, answer in news
+        ]
+        run("news", news_items, corpus=news_corpus)
     return records
 
 

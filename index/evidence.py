@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from index.answer_types import DATE, MONEY, NUMBER, PERSON, PLACE, holds_type
+from index.integrity import write_bytes_atomic
 
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
 
@@ -240,16 +241,13 @@ class AnswerModel:
         flat = Linear(QUESTION_FEATURES, np.zeros(n), np.ones(n), np.zeros(n), 0.0)
         return cls(ranking(), flat, "neutral")
 
-    def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
+    def save(self, path: Path) -> None:
         data = {
             "source": self.source,
             "sentence": self.sentence.as_dict(),
             "question": self.question.as_dict(),
-            **(extra or {}),
         }
-        tmp = Path(path).with_suffix(".json.part")
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_bytes_atomic(Path(path), (json.dumps(data, indent=1) + "\n").encode("utf-8"))
 
 
 # The sentence ranking: a weighted sum of the sentence signals, as measured on XQuAD before.
