@@ -28,7 +28,14 @@ from index.readers import (
     read_article,
     safe_article_name,
 )
-from index.store import CURRENT, VERSIONS, IndexStore, load_manifest, read_current
+from index.store import (
+    CURRENT,
+    VERSIONS,
+    IndexStore,
+    load_manifest,
+    read_current,
+    read_current_file,
+)
 from index.types import (
     Answer,
     Article,
@@ -111,7 +118,8 @@ class Engine:
             self._publish(self._open_answerer())
 
     def _open_answerer(self) -> Answerer:
-        if read_current(self.index_dir) is None:  # say so before loading a model
+        # CURRENT alone tells whether there is an index: say so before loading a model.
+        if read_current_file(self.index_dir) is None:
             raise IndexNotBuiltError(
                 f"no index in {self.index_dir}: build it with `citebot index build`"
             )
@@ -123,10 +131,11 @@ class Engine:
             store.close()
             raise
 
-    def _publish(self, answerer: Answerer) -> None:
-        """Make `answerer` the one new calls use; the old one closes after its last lease."""
+    def _publish(self, answerer: Answerer | None) -> None:
+        """Make `answerer` the one new calls use (None: stop serving); the old one closes
+        after its last lease."""
         with self._lock:
-            old, self._live = self._live, _Lease(answerer)
+            old, self._live = self._live, _Lease(answerer) if answerer is not None else None
             if old is not None:
                 old.retired = True
             close_now = old is not None and old.leases == 0
@@ -271,13 +280,7 @@ class Engine:
     def close(self) -> None:
         """Stop serving; the open index closes once the calls still using it return."""
         with self._load_lock:
-            with self._lock:
-                old, self._live = self._live, None
-                if old is not None:
-                    old.retired = True
-                close_now = old is not None and old.leases == 0
-            if close_now and old is not None:
-                old.answerer.close()
+            self._publish(None)
 
 
 def make_embedder(name: str | None) -> Embedder:
@@ -290,7 +293,7 @@ def make_embedder(name: str | None) -> Embedder:
 
     try:
         return embed.make_embedder(name)
-    except (KeyError, ValueError, ConfigError):
+    except ConfigError:  # only an unknown name: a model that fails to load says so itself
         names = ", ".join(embed.embedder_names())
         raise ConfigError(f"CITEBOT_EMBEDDER: expected one of {names}") from None
 

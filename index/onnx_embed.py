@@ -330,5 +330,4 @@ def _span_vectors(
         inside = (offsets[:, 0] >= begin) & (offsets[:, 1] <= end) & ~special
         if inside.any():
             out[i] = states[: len(offsets)][inside].mean(axis=0)
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return np.where(norms > 0, out / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+    return normalise(out)  # a zero row stays zero

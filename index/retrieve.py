@@ -37,12 +37,9 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Retrieval:
-    """Ranked candidates and how sure each retriever was."""
+    """Ranked candidates, and each retriever's own ranking."""
 
     candidates: list[Candidate]
-    dense_confidence: float
-    lexical_confidence: float
-    dense_weight: float
     dense_ids: list[int]  # each retriever's own ranking, best first
     lexical_ids: list[int]
 
@@ -124,11 +121,11 @@ def retrieve(
     lexical = dict(lexical_hits)
     ids = list(dict.fromkeys([pid for pid, _ in dense_hits] + [pid for pid, _ in lexical_hits]))
     if not ids:
-        return Retrieval([], 0.0, 0.0, prior, [], [])
+        return Retrieval([], [], [])
     # Exact cosines for every candidate, including those only BM25 found.
     cosines = store.passage_vectors(ids) @ np.asarray(vector, dtype=np.float32)
     lex = np.array([lexical.get(pid, 0.0) for pid in ids], dtype=np.float32)
-    fused, weight = fuse(cosines, lex, prior)
+    fused, _ = fuse(cosines, lex, prior)
     by_id = {p.id: p for p in store.passages(ids)}
     order = np.argsort(-fused, kind="stable")
     ranked = [
@@ -138,9 +135,6 @@ def retrieve(
     ]
     return Retrieval(
         cap_per_article(ranked, per_article, cap_window),
-        peak_confidence(np.clip(cosines, 0, None)),
-        peak_confidence(lex),
-        weight,
         [pid for pid, _ in dense_hits],
         [pid for pid, _ in lexical_hits],
     )
