@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from urllib.parse import quote as percent_encode
 
 import discord
 
-from index.answer_output import ABSTAIN_TEXT, NEAREST_SOURCES, answer_text
-from index.types import Answer, Quote, RetrievedPassage
+from index.answer_output import (
+    ABSTAIN_TEXT,
+    NEAREST_SOURCES,
+    Source,
+    answer_text,
+    number_sources,
+)
+from index.types import Answer, Quote
 
 MESSAGE_LIMIT = 2000
 FRAGMENT_WORDS = 4  # words at each end of a long quote in a `text=start,end` fragment
@@ -73,28 +78,6 @@ def quote_url(url: str, quote_text: str) -> str:
     base = safe_url(url)
     directive = text_fragment(quote_text)
     return f"{base}{directive}" if "#" in base else f"{base}#{directive}"
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """An article cited by an answer, numbered in order of first citation."""
-
-    number: int
-    title: str
-    url: str | None
-    path: str | None
-    published: str | None
-
-
-def number_sources(items: Iterable[Quote | RetrievedPassage]) -> dict[str, Source]:
-    """Article id → its source number, in order of first appearance."""
-    sources: dict[str, Source] = {}
-    for item in items:
-        if item.article_id not in sources:
-            sources[item.article_id] = Source(
-                len(sources) + 1, item.title, item.url, item.path, item.published
-            )
-    return sources
 
 
 def source_line(source: Source) -> str:

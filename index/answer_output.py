@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from index.types import Answer, Quote, RetrievedPassage
@@ -47,20 +48,32 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _source_line(number: int, item: Quote | RetrievedPassage) -> str:
-    where = item.url or item.path or ""
-    details = " · ".join(d for d in (where, item.published) if d)
-    return f"[{number}] {item.title}" + (f" — {details}" if details else "")
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An article cited by an answer, numbered in order of first citation."""
+
+    number: int
+    title: str
+    url: str | None
+    path: str | None
+    published: str | None
 
 
-def _numbered(items: Iterable[Quote | RetrievedPassage]) -> dict[str, tuple[int, str]]:
-    """Article id → (its number in order of first appearance, its source line)."""
-    numbers: dict[str, tuple[int, str]] = {}
+def number_sources(items: Iterable[Quote | RetrievedPassage]) -> dict[str, Source]:
+    """Article id → its source number, in order of first appearance."""
+    sources: dict[str, Source] = {}
     for item in items:
-        if item.article_id not in numbers:
-            number = len(numbers) + 1
-            numbers[item.article_id] = (number, _source_line(number, item))
-    return numbers
+        if item.article_id not in sources:
+            sources[item.article_id] = Source(
+                len(sources) + 1, item.title, item.url, item.path, item.published
+            )
+    return sources
+
+
+def _source_line(source: Source) -> str:
+    where = source.url or source.path or ""
+    details = " · ".join(d for d in (where, source.published) if d)
+    return f"[{source.number}] {source.title}" + (f" — {details}" if details else "")
 
 
 def answer_text(answer: Answer) -> str:
@@ -70,14 +83,15 @@ def answer_text(answer: Answer) -> str:
     """
     if not answer.answered or not answer.quotes:
         lines = [ABSTAIN_TEXT]
-        nearest = [line for _, line in _numbered(answer.passages).values()][:NEAREST_SOURCES]
+        nearest = [_source_line(s) for s in number_sources(answer.passages).values()]
+        nearest = nearest[:NEAREST_SOURCES]
         if nearest:
             lines += ["", "Nearest sources:", *nearest]
         return "\n".join(lines)
-    sources = _numbered(answer.quotes)
+    sources = number_sources(answer.quotes)
     lines = []
     for quote in answer.quotes:
         text = " ".join(quote.text.split())
-        lines += [f'"{text}" [{sources[quote.article_id][0]}]', ""]
-    lines += ["Sources:", *(line for _, line in sources.values())]
+        lines += [f'"{text}" [{sources[quote.article_id].number}]', ""]
+    lines += ["Sources:", *(_source_line(s) for s in sources.values())]
     return "\n".join(lines)
