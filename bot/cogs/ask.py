@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.client import CitebotBot
 from bot.errors import message_for
+from bot.memory import AnswerMemory
 from bot.questions import looks_like_a_question
 from bot.render import question_header, render_answer
 from bot.views import SourcesView
@@ -44,29 +45,47 @@ async def reply_to(
     return await message.channel.send(content, reference=reference, view=view)
 
 
+class Recall:
+    """What memory holds of the messages and threads one message refers to: each answer and
+    thread question is read once (off the event loop), however many checks ask for it."""
+
+    def __init__(self, memory: AnswerMemory) -> None:
+        self._memory = memory
+        self._answers: dict[int, Answer | None] = {}
+        self._threads: dict[int, str | None] = {}
+
+    async def answer(self, message_id: int) -> Answer | None:
+        if message_id not in self._answers:
+            self._answers[message_id] = await asyncio.to_thread(self._memory.answer, message_id)
+        return self._answers[message_id]
+
+    async def thread_question(self, thread_id: int) -> str | None:
+        if thread_id not in self._threads:
+            found = await asyncio.to_thread(self._memory.thread_question, thread_id)
+            self._threads[thread_id] = found
+        return self._threads[thread_id]
+
+
 class Ask(commands.Cog):
     """Turns questions into answers from the engine, one at a time per member."""
 
     def __init__(self, bot: CitebotBot) -> None:
         self.bot = bot
 
-    async def recalled(self, message_id: int) -> Answer | None:
-        """A remembered answer, read off the event loop."""
-        return await asyncio.to_thread(self.bot.memory.answer, message_id)
-
-    async def thread_question(self, thread_id: int) -> str | None:
-        return await asyncio.to_thread(self.bot.memory.thread_question, thread_id)
+    def recall(self) -> Recall:
+        """Memory reads for one message or command, each read once, off the event loop."""
+        return Recall(self.bot.memory)
 
     async def context_for(
-        self, channel: object, question: str, replied_to: int | None = None
+        self, channel: object, question: str, replied_to: int | None, recall: Recall
     ) -> str | None:
         """The earlier question a follow-up builds on: the answer replied to, or the thread's."""
         earlier = None
         if replied_to is not None:
-            replied = await self.recalled(replied_to)
+            replied = await recall.answer(replied_to)
             earlier = replied.question if replied else None
         if earlier is None and isinstance(channel, discord.Thread):
-            earlier = await self.thread_question(channel.id)
+            earlier = await recall.thread_question(channel.id)
         return earlier if earlier and earlier != question else None
 
     async def remember(
@@ -90,7 +109,7 @@ class Ask(commands.Cog):
             return
         await interaction.response.defer(thinking=True)
         try:
-            context = await self.context_for(interaction.channel, question)
+            context = await self.context_for(interaction.channel, question, None, self.recall())
             answer = await self.answer(question, context)
         except Exception as exc:  # every error becomes a private reply
             if isinstance(exc, QuestionError):
@@ -123,7 +142,7 @@ class Ask(commands.Cog):
         role_part = f"|<@&{role.id}>" if role is not None else ""
         return re.compile(rf"<@!?{me.id}>{role_part}")
 
-    async def replies_to_me(self, message: discord.Message) -> bool | None:
+    async def replies_to_me(self, message: discord.Message, recall: Recall) -> bool | None:
         """None when not a reply; else whether it replies to one of the bot's messages."""
         reference = message.reference
         if reference is None or reference.message_id is None:
@@ -132,9 +151,9 @@ class Ask(commands.Cog):
         me = self.bot.user
         if isinstance(replied, discord.Message) and me is not None and replied.author == me:
             return True
-        return await self.recalled(reference.message_id) is not None
+        return await recall.answer(reference.message_id) is not None
 
-    async def question_in(self, message: discord.Message) -> str | None:
+    async def question_in(self, message: discord.Message, recall: Recall) -> str | None:
         """The question a message asks the bot, or None when it isn't for the bot."""
         if message.author.bot or message.webhook_id is not None or message.guild is None:
             return None
@@ -146,7 +165,7 @@ class Ask(commands.Cog):
             return None
         if mention.search(text):
             return mention.sub(" ", text).strip()
-        to_me = await self.replies_to_me(message)
+        to_me = await self.replies_to_me(message, recall)
         if to_me is False:  # members talking to each other
             return None
         channel = message.channel
@@ -156,7 +175,7 @@ class Ask(commands.Cog):
             or channel.id in channels
             or (
                 isinstance(channel, discord.Thread)
-                and (channel.parent_id in channels or await self.thread_question(channel.id))
+                and (channel.parent_id in channels or await recall.thread_question(channel.id))
             )
         )
         if not addressed or not looks_like_a_question(text):
@@ -165,7 +184,8 @@ class Ask(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        question = await self.question_in(message)
+        recall = self.recall()
+        question = await self.question_in(message, recall)
         if question is None:
             return
         wait = self.bot.cooldown.retry_after(message.author.id)
@@ -177,7 +197,7 @@ class Ask(commands.Cog):
                 log.debug("could not mark a question asked too soon", exc_info=True)
             return
         replied_to = message.reference.message_id if message.reference else None
-        context = await self.context_for(message.channel, question, replied_to)
+        context = await self.context_for(message.channel, question, replied_to, recall)
         try:
             async with message.channel.typing():
                 answer = await self.answer(question, context)
