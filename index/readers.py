@@ -92,11 +92,12 @@ def _looks_like_title(line: str) -> bool:
 
 
 def _read_text_article(raw: str, rel: str) -> Article:
+    raw = raw.replace("\r\n", "\n").lstrip("\ufeff")
     try:
-        found = split_front_matter(raw.replace("\r\n", "\n").lstrip("\ufeff"))
+        found = split_front_matter(raw)
     except FrontMatterError as exc:
         raise UnreadableArticleError(f"{rel}: {exc}") from exc
-    fields, body = found if found is not None else ({}, raw.replace("\r\n", "\n").lstrip("\ufeff"))
+    fields, body = found if found is not None else ({}, raw)
     text = normalize_text(body)
     title = fields.get("title")
     if title is None and text:
@@ -139,6 +140,16 @@ def _read_html_article(raw: str, rel: str) -> Article:
     return make_article(rel, rel, text, title, fields)
 
 
+def _unsupported(name: str) -> UnreadableArticleError:
+    allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    return UnreadableArticleError(f"{name}: unsupported file type (supported: {allowed})")
+
+
+def _limit(suffix: str, max_bytes: int) -> int:
+    """The size limit of a file: a .jsonl file holds many articles."""
+    return max(MAX_JSONL_BYTES, max_bytes) if suffix == ".jsonl" else max_bytes
+
+
 def read_article(
     name: str, data: bytes, *, max_bytes: int = MAX_ARTICLE_BYTES
 ) -> tuple[list[Article], list[Failure]]:
@@ -149,9 +160,8 @@ def read_article(
     """
     suffix = PurePosixPath(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise UnreadableArticleError(f"{name}: unsupported file type (supported: {allowed})")
-    limit = max(MAX_JSONL_BYTES, max_bytes) if suffix == ".jsonl" else max_bytes
+        raise _unsupported(name)
+    limit = _limit(suffix, max_bytes)
     if len(data) > limit:
         raise UnreadableArticleError(too_big(name, len(data), limit))
     if not data.strip():
@@ -171,10 +181,9 @@ def _read_path(
     suffix = PurePosixPath(rel).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         regular_target(path, root, rel)  # a FIFO or a link out is reported as such
-        allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise UnreadableArticleError(f"{rel}: unsupported file type (supported: {allowed})")
+        raise _unsupported(rel)
     target = regular_target(path, root, rel)
-    limit = max(MAX_JSONL_BYTES, max_bytes) if suffix == ".jsonl" else max_bytes
+    limit = _limit(suffix, max_bytes)
     fd = open_regular(target, root, rel, limit)
     try:
         read = bounded_reader(fd, limit, rel)
