@@ -342,6 +342,15 @@ class IndexStore:
                     total += file.stat().st_size
         return total
 
+    def _query_in(self, sql: str, values: Iterable[Any]) -> list[Any]:
+        """Rows of `sql` for the distinct values, its `{}` a list of them (500 at a time)."""
+        unique = sorted(set(values))
+        rows: list[Any] = []
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            rows += self._query(sql.format(",".join("?" * len(part))), part)
+        return rows
+
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         """Rows of a query; damage found in the database on the way is an IndexCorruptError."""
         with self._lock:
@@ -474,13 +483,8 @@ class IndexStore:
         unique = sorted(set(terms))
         # The terms table holds each term's count (passages_vocab would count its postings).
         found = dict.fromkeys(unique, 0)
-        for start in range(0, len(unique), 500):
-            part = unique[start : start + 500]
-            marks = ",".join("?" * len(part))
-            for term, doc in self._query(
-                f"SELECT term, doc FROM terms WHERE term IN ({marks})", part
-            ):
-                found[term] = int(doc)
+        rows = self._query_in("SELECT term, doc FROM terms WHERE term IN ({})", unique)
+        found.update((term, int(doc)) for term, doc in rows)
         return found
 
     # Sentences
@@ -511,20 +515,17 @@ class IndexStore:
 
     # For the builder
 
+    def held_articles(self, article_ids: Sequence[str]) -> int:
+        """How many of these articles the index holds (their texts are not read)."""
+        rows = self._query_in("SELECT count(*) FROM articles WHERE id IN ({})", article_ids)
+        return sum(int(count) for (count,) in rows)
+
     def row_ids(self, table: str, article_ids: Sequence[str]) -> np.ndarray:
         """Ids of `passages` or `sentences` rows of these articles, ascending."""
         if table not in ("passages", "sentences"):
             raise ValueError(table)
-        found: list[int] = []
-        unique = sorted(set(article_ids))
-        for start in range(0, len(unique), 500):
-            part = unique[start : start + 500]
-            marks = ",".join("?" * len(part))
-            found += [
-                int(r[0])
-                for r in self._query(f"SELECT id FROM {table} WHERE article_id IN ({marks})", part)
-            ]
-        return np.array(sorted(found), dtype=np.int64)
+        rows = self._query_in(f"SELECT id FROM {table} WHERE article_id IN ({{}})", article_ids)
+        return np.array(sorted(int(r[0]) for r in rows), dtype=np.int64)
 
     def ids_from(self, table: str, first: int) -> np.ndarray:
         """Ids of `passages` or `sentences` rows from `first` on, ascending."""

@@ -183,7 +183,7 @@ class VersionWriter:
             removed_p = prev.row_ids("passages", self._removals)
             removed_s = prev.row_ids("sentences", self._removals)
             old = pm["counts"]
-            gone = sum(1 for a in self._removals if prev.article(a) is not None)
+            gone = prev.held_articles(self._removals)
             counts = {
                 "articles": old["articles"] - gone + articles,
                 "passages": old["passages"] - len(removed_p) + len(new_p),
