@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 import os
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from index.backend import ArticleRows, ChangeSet
-from index.embed import Embedder, SpanEmbedder
+from index.embed import Embedder, normalise
 from index.errors import CitebotError
 from index.passages import make_passages, split_sentences
 from index.readers import MAX_ARTICLE_BYTES, read_corpus
@@ -44,30 +45,13 @@ CHUNKING = {
     "overlap_sentences": OVERLAP_SENTENCES,
     "splitter": 1,
     "passage_text": "title+text",
+    # A passage's vector: its title's and its whole sentences' vectors summed, normalised.
+    "passage_vectors": "title+sentences",
 }
-# Pool sentence vectors from their passage's token states instead of embedding each sentence
-# alone (one model pass instead of two, the sample corpus built in 4.3 s instead of 7.2 s;
-# needs a SpanEmbedder). Off: with the answer model refitted on pooled vectors, quote@1 by
-# article folds stayed (0.824 against 0.825) but abstention weakened, since the shared
-# context raises every sentence of a passage towards the question: missing fact 0.718
-# against 0.744, absent fact 0.237 against 0.289, off topic 0.964 against 0.971, off corpus
-# 0.938 against 0.950 (`python -m index.calibrate`).
-SENTENCES_IN_PASSAGE = False
 # Plain progress lines (stderr not a terminal): every this share of the work or this often.
 PLAIN_EVERY_PERCENT = 10
 PLAIN_EVERY_SECONDS = 10.0
 PLAIN_MIN_TOTAL = 200  # a build of a few articles prints no progress lines
-
-
-def sentences_in_passage(embedder: Embedder) -> bool:
-    """Whether this build pools sentence vectors from the passage pass (see _embed)."""
-    return SENTENCES_IN_PASSAGE and isinstance(embedder, SpanEmbedder)
-
-
-def chunking_for(embedder: Embedder) -> dict[str, object]:
-    """CHUNKING plus how sentence vectors are made for this embedder (a change re-embeds all)."""
-    sentences = "in-passage" if sentences_in_passage(embedder) else "alone"
-    return {**CHUNKING, "sentence_vectors": sentences}
 
 
 def passage_embed_text(title: str, passage_text: str) -> str:
@@ -115,7 +99,7 @@ def _open_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> IndexS
         reason = str(exc).removesuffix(f"; {REBUILD_HINT}")
         log.warning("not reusing the existing index (%s): embedding every article afresh", reason)
         return None
-    if store.manifest.get("chunking") != chunking_for(embedder):
+    if store.manifest.get("chunking") != CHUNKING:
         log.info("passage settings changed since the last build: re-embedding everything")
         store.close()
         return None
@@ -217,104 +201,64 @@ def _embed_by_length(
     return out
 
 
-def _embed_with_spans_by_length(
-    embedder: SpanEmbedder,
-    texts: list[str],
-    spans: list[list[tuple[int, int]]],
-    step: Callable[[int], None],
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """embed_with_spans in order of length, results back in the texts' order."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    vectors, span_vectors = embedder.embed_with_spans(
-        [texts[i] for i in order], [spans[i] for i in order], progress=step
-    )
-    out = np.empty_like(vectors)
-    out[order] = vectors
-    span_out: list[np.ndarray] = [np.empty(0)] * len(texts)
-    for position, i in enumerate(order):
-        span_out[i] = span_vectors[position]
-    return out, span_out
-
-
-def _sentence_spans(
-    plan: _Plan,
-) -> tuple[list[list[tuple[int, int]]], list[tuple[int, int] | None]]:
-    """Where each sentence lies in the embedded text of the first passage holding it.
-
-    (Per passage of the plan, in order: the spans of its sentences; per sentence, in order:
-    (passage position, index among its spans), or None when no passage holds it whole.)
-    """
-    p_spans: list[list[tuple[int, int]]] = []
-    owners: list[tuple[int, int] | None] = []
-    for c in plan.to_embed:
-        prefix = len(passage_embed_text(c.article.title, ""))
-        first = len(p_spans)
-        p_spans += [[] for _ in c.passages]
-        for s, e in c.sentences:
-            owner = next((j for j, (ps, pe) in enumerate(c.passages) if ps <= s and e <= pe), None)
-            if owner is None:
-                owners.append(None)
-                continue
-            ps = c.passages[owner][0]
-            spans = p_spans[first + owner]
-            spans.append((prefix + s - ps, prefix + e - ps))
-            owners.append((first + owner, len(spans) - 1))
-    return p_spans, owners
+def _passage_members(chunk: _Chunked) -> list[range]:
+    """Per passage, the indexes of the sentences lying whole inside it (in order)."""
+    starts = [s for s, _ in chunk.sentences]
+    ends = [e for _, e in chunk.sentences]
+    return [
+        range(bisect.bisect_left(starts, ps), bisect.bisect_right(ends, pe))
+        for ps, pe in chunk.passages
+    ]
 
 
 def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -> int:
-    """Embed passages and sentences of changed articles; returns passages embedded.
+    """Embed the sentences and titles of changed articles; returns passages given vectors.
 
-    Passages and sentences go through one call, in order of length, each distinct text once.
-
-    With an embedder that pools character spans (see SpanEmbedder), each sentence's vector
-    comes from the token states of the first passage holding it: one model pass gives both,
-    and only sentences cut off by the 256-token limit are embedded on their own.
+    The model sees each sentence alone and each title once, in one call ordered by length,
+    each distinct text once. A passage's vector is the normalised sum of its title's vector
+    and the vectors of the sentences it holds: the passages' own pass, over every text
+    again at up to 256 tokens, is not needed. Only a passage holding no whole sentence (a cut
+    of one overlong sentence) is embedded itself, as title and text.
     """
-    p_texts = [
-        passage_embed_text(c.article.title, c.article.text[s:e])
-        for c in plan.to_embed
-        for s, e in c.passages
-    ]
+    members = [_passage_members(c) for c in plan.to_embed]
     s_texts = [c.article.text[s:e] for c in plan.to_embed for s, e in c.sentences]
-    derive = sentences_in_passage(embedder)
+    titles = [c.article.title for c in plan.to_embed]
+    own = [
+        passage_embed_text(c.article.title, c.article.text[s:e])
+        for c, inside in zip(plan.to_embed, members, strict=True)
+        for (s, e), m in zip(c.passages, inside, strict=True)
+        if not m
+    ]
     # Each distinct text once: boilerplate lines repeated across articles cost one embedding.
-    unique = [] if derive else list(dict.fromkeys(p_texts + s_texts))
-    total = len(p_texts) if derive else len(unique)
-    if total == 0:
+    unique = list(dict.fromkeys(t for t in s_texts + titles + own if t.strip()))
+    passages = sum(len(c.passages) for c in plan.to_embed)
+    if passages + len(s_texts) == 0:
         return 0
-    bar = _Progress(total, progress)
+    bar = _Progress(len(unique), progress)
     try:
-        if derive:
-            assert isinstance(embedder, SpanEmbedder)
-            p_spans, owners = _sentence_spans(plan)
-            p_vectors, span_vectors = _embed_with_spans_by_length(
-                embedder, p_texts, p_spans, bar.step
-            )
-            s_vectors = np.zeros((len(s_texts), embedder.dimension), dtype=np.float32)
-            alone = []
-            for i, slot in enumerate(owners):
-                if slot is not None:
-                    s_vectors[i] = span_vectors[slot[0]][slot[1]]
-                if not s_vectors[i].any():
-                    alone.append(i)
-            if alone:
-                bar.grow(len(alone))
-                s_vectors[alone] = _embed_by_length(embedder, [s_texts[i] for i in alone], bar.step)
-        else:
-            vectors = _embed_by_length(embedder, unique, bar.step)
-            row = {text: i for i, text in enumerate(unique)}
-            p_vectors = vectors[[row[t] for t in p_texts]]
-            s_vectors = vectors[[row[t] for t in s_texts]]
+        vectors = _embed_by_length(embedder, unique, bar.step) if unique else None
     finally:
         bar.close()
-    p_at = s_at = 0
-    for chunk in plan.to_embed:
-        chunk.passage_vectors = p_vectors[p_at : p_at + len(chunk.passages)]
-        chunk.sentence_vectors = s_vectors[s_at : s_at + len(chunk.sentences)]
-        p_at += len(chunk.passages)
-        s_at += len(chunk.sentences)
-    return len(p_texts)
+    row = {text: i for i, text in enumerate(unique)}
+    zero = np.zeros(embedder.dimension, dtype=np.float32)
+
+    def vector(text: str) -> np.ndarray:
+        return vectors[row[text]] if vectors is not None and text in row else zero
+
+    for chunk, inside in zip(plan.to_embed, members, strict=True):
+        sentence_vectors = np.array(
+            [vector(chunk.article.text[s:e]) for s, e in chunk.sentences], dtype=np.float32
+        ).reshape(len(chunk.sentences), embedder.dimension)
+        title = vector(chunk.article.title)
+        sums = np.zeros((len(chunk.passages), embedder.dimension), dtype=np.float32)
+        for i, ((s, e), m) in enumerate(zip(chunk.passages, inside, strict=True)):
+            if m:
+                sums[i] = title + sentence_vectors[m.start : m.stop].sum(axis=0)
+            else:
+                sums[i] = vector(passage_embed_text(chunk.article.title, chunk.article.text[s:e]))
+        chunk.passage_vectors = normalise(sums)
+        chunk.sentence_vectors = sentence_vectors
+    return passages
 
 
 def _new_version_name() -> str:
@@ -387,7 +331,7 @@ def _write_version(
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
         "dimension": embedder.dimension,
-        "chunking": chunking_for(embedder),
+        "chunking": CHUNKING,
         "libraries": library_versions(),
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "counts": {"embedded": report.embedded},

@@ -41,8 +41,8 @@ from index.evaluate import (
     OFF_CORPUS,
     OFF_TOPIC,
     SETS,
+    CachingEmbedder,
     Record,
-    caching_embedder,
     collect,
     percentile,
     suite_figures,
@@ -246,7 +246,7 @@ def collect_suite(
     the vectors are kept in the temp folder for the next run."""
     return collect(
         data,
-        caching_embedder(embedder, vector_cache(embedder.name)),
+        CachingEmbedder(embedder, vector_cache(embedder.name)),
         config=config,
         off_corpus=off_corpus_questions(),
         absent=absent_questions(),

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from index.answer import AnswerConfig, Answerer
-from index.embed import Embedder, SpanEmbedder
+from index.embed import Embedder
 from index.engine import Engine
 from index.errors import QuestionError
 from index.evidence import SENTENCE_FEATURES, QuestionFacts
@@ -327,85 +327,6 @@ def _save_npz(path: Path, **arrays: Any) -> None:
     tmp = path.with_name(path.name + ".part.npz")
     np.savez(tmp, **arrays)
     tmp.replace(path)
-
-
-class SpanCachingEmbedder(CachingEmbedder):
-    """A CachingEmbedder over a SpanEmbedder: a text and its spans are pooled once.
-
-    The pooled vectors go to a second `.npz` file beside `path`.
-    """
-
-    def __init__(self, inner: SpanEmbedder, path: Path | None = None) -> None:
-        super().__init__(inner, path)
-        self.span_inner = inner
-        self._pooled: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if self.span_path is not None and self.span_path.exists():
-            with np.load(self.span_path, allow_pickle=False) as data:
-                if str(data["name"]) == self.name:
-                    vectors, counts, spans = data["vectors"], data["counts"], data["spans"]
-                    at = 0
-                    for key, text_vector, n in zip(data["keys"], vectors, counts, strict=True):
-                        self._pooled[str(key)] = (text_vector, spans[at : at + int(n)])
-                        at += int(n)
-
-    @property
-    def span_path(self) -> Path | None:
-        return None if self.path is None else self.path.with_name(self.path.stem + ".spans.npz")
-
-    @staticmethod
-    def _key(text: str, spans: Sequence[tuple[int, int]]) -> str:
-        return json.dumps([text, [list(s) for s in spans]])
-
-    def embed_with_spans(
-        self,
-        texts: Sequence[str],
-        spans: Sequence[Sequence[tuple[int, int]]],
-        *,
-        batch_size: int = 32,
-        progress: Callable[[int], None] | None = None,
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        keys = [self._key(t, s) for t, s in zip(texts, spans, strict=True)]
-        missing = list(dict.fromkeys(k for k in keys if k not in self._pooled))
-        if missing:
-            pairs = [json.loads(k) for k in missing]
-            # The inner embedder's own batch size, as a build uses it.
-            vectors, pooled = self.span_inner.embed_with_spans(
-                [p[0] for p in pairs], [[(a, b) for a, b in p[1]] for p in pairs]
-            )
-            self.embedded += len(missing)
-            for key, vector, span_vectors in zip(missing, vectors, pooled, strict=True):
-                self._pooled[key] = (vector, span_vectors)
-        if progress is not None and texts:
-            progress(len(texts))
-        out = (
-            np.stack([self._pooled[k][0] for k in keys])
-            if keys
-            else np.zeros((0, self.dimension), np.float32)
-        )
-        return out.astype(np.float32), [self._pooled[k][1] for k in keys]
-
-    def save(self) -> None:
-        super().save()
-        if self.span_path is None or not self._pooled:
-            return
-        keys = list(self._pooled)
-        _save_npz(
-            self.span_path,
-            name=np.array(self.name),
-            keys=np.array(keys),
-            vectors=np.stack([self._pooled[k][0] for k in keys]).astype(np.float32),
-            counts=np.array([len(self._pooled[k][1]) for k in keys], dtype=np.int64),
-            spans=np.concatenate(
-                [self._pooled[k][1].reshape(-1, self.dimension) for k in keys]
-            ).astype(np.float32),
-        )
-
-
-def caching_embedder(inner: Embedder, path: Path | None = None) -> CachingEmbedder:
-    """A caching wrapper that pools spans too when the inner embedder can."""
-    if isinstance(inner, SpanEmbedder):
-        return SpanCachingEmbedder(inner, path)
-    return CachingEmbedder(inner, path)
 
 
 @dataclass(slots=True)

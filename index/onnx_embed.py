@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import ONNX_INT8_NAME
+from index.embed import ONNX_INT8_NAME, normalise
 from index.errors import CitebotError
 
 log = logging.getLogger(__name__)
@@ -278,33 +278,6 @@ class OnnxEmbedder:
                 progress(len(batch))
         return out
 
-    def embed_with_spans(
-        self,
-        texts: Sequence[str],
-        spans: Sequence[Sequence[tuple[int, int]]],
-        *,
-        batch_size: int = BATCH_SIZE,
-        progress: Callable[[int], None] | None = None,
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Vectors of the texts, and of character spans inside each, from one model pass.
-
-        A span's vector is the normalised mean of the token states of the tokens lying in it
-        (in the context of the whole text). A span with no token inside the first 256 tokens
-        gets a zero row: the caller embeds it on its own.
-        """
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        span_out: list[np.ndarray] = []
-        for start in range(0, len(texts), batch_size):
-            batch = texts[start : start + batch_size]
-            encodings = self._encode(batch)
-            states, mask = self._token_states(encodings)
-            out[start : start + len(batch)] = mean_pool(states, mask)
-            for row, enc in enumerate(encodings):
-                span_out.append(_span_vectors(states[row], enc, spans[start + row]))
-            if progress is not None:
-                progress(len(batch))
-        return out, span_out
-
 
 def mean_pool(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """sentence-transformers' pooling: masked mean of token states, then L2 normalisation."""
@@ -312,22 +285,3 @@ def mean_pool(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
     summed = (states * weights).sum(axis=1)
     counts = np.maximum(weights.sum(axis=1), 1e-9)
     return normalise(summed / counts)
-
-
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-def _span_vectors(
-    states: np.ndarray, encoding: Any, spans: Sequence[tuple[int, int]]
-) -> np.ndarray:
-    """Pooled token states of each character span; zero rows for spans cut off by truncation."""
-    offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)
-    special = np.asarray(encoding.special_tokens_mask, dtype=bool)
-    out = np.zeros((len(spans), states.shape[1]), dtype=np.float32)
-    for i, (begin, end) in enumerate(spans):
-        inside = (offsets[:, 0] >= begin) & (offsets[:, 1] <= end) & ~special
-        if inside.any():
-            out[i] = states[: len(offsets)][inside].mean(axis=0)
-    return normalise(out)  # a zero row stays zero

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 XQUAD = Path(
     os.environ.get("CITEBOT_XQUAD", ROOT.parent / "shared" / "data" / "xquad" / "xquad.en.json")
 )
-CACHE = ROOT / ".citebot" / "bench-cache" / "real-vectors.npz"
+CACHE = ROOT / ".citebot" / "bench-cache" / "real-vectors-2.npz"  # -2: passages from sentences
 MODEL = "bench/replicated-all-MiniLM-L6-v2"
 DIM = 384
 PASSAGES_PER_ARTICLE = 10
@@ -114,14 +114,33 @@ def load_material() -> Material:
     if cached is None:
         from index.embed import MiniLMEmbedder
 
-        log(f"embedding {len(p_texts)} passages, {len(s_texts)} sentences once (cached after)")
+        log(f"embedding {len(s_texts)} sentences and the titles once (cached after)")
         embedder = MiniLMEmbedder()
-        p, s, q = embedder.embed(p_texts), embedder.embed(s_texts), embedder.embed(questions)
+        s, q = embedder.embed(s_texts), embedder.embed(questions)
+        p = passage_vectors(embedder, titles, p_texts, rows, s)
         CACHE.parent.mkdir(parents=True, exist_ok=True)
         np.savez(CACHE, p=p, s=s, q=q)
     else:
         p, s, q = cached["p"], cached["s"], cached["q"]
     return Material(titles, texts, spans, rows, p, s, questions, q)
+
+
+def passage_vectors(
+    embedder: Any, titles: list[str], p_texts: list[str], rows: list[list[int]], s: np.ndarray
+) -> np.ndarray:
+    """Passage vectors as a build makes them: title plus whole sentences, else the text."""
+    from index.embed import normalise
+
+    distinct = sorted(set(titles))
+    title_vectors = dict(zip(distinct, embedder.embed(distinct), strict=True))
+    out = np.zeros((len(p_texts), s.shape[1]), dtype=np.float32)
+    alone = [i for i, r in enumerate(rows) if not r]
+    if alone:
+        out[alone] = embedder.embed([p_texts[i] for i in alone])
+    for i, r in enumerate(rows):
+        if r:
+            out[i] = title_vectors[titles[i]] + s[r].sum(axis=0)
+    return normalise(out)
 
 
 def replicate(rng: np.random.Generator, source: np.ndarray, pool: np.ndarray) -> np.ndarray:

@@ -1,5 +1,4 @@
 import json
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,6 @@ from index.evaluate import (
     OFF_TOPIC,
     CachingEmbedder,
     EvalQuestion,
-    SpanCachingEmbedder,
-    caching_embedder,
     collect,
     contains_answer,
     load_squad,
@@ -152,52 +149,6 @@ def test_the_caching_embedder_embeds_each_text_once(tmp_path: Path) -> None:
     embedder.save()
     reloaded = CachingEmbedder(inner, cache)
     assert np.array_equal(reloaded.embed(["a ferry"]), first[[1]]) and inner.calls == 2
-
-
-class SpanHashEmbedder(HashEmbedder):
-    """HashEmbedder that also pools spans: a span's vector is its own text's."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pooled = 0  # texts passed through embed_with_spans
-
-    def embed_with_spans(
-        self,
-        texts: Sequence[str],
-        spans: Sequence[Sequence[tuple[int, int]]],
-        *,
-        batch_size: int = 8,
-        progress: Callable[[int], None] | None = None,
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        self.pooled += len(texts)
-        pooled = [
-            self.embed([t[a:b] for a, b in s]) if s else np.zeros((0, self.dimension))
-            for t, s in zip(texts, spans, strict=True)
-        ]
-        return self.embed(texts), pooled
-
-
-def test_the_caching_embedder_pools_each_text_and_its_spans_once(tmp_path: Path) -> None:
-    inner = SpanHashEmbedder()
-    cache = tmp_path / "vectors.npz"
-    embedder = caching_embedder(inner, cache)
-    assert isinstance(embedder, SpanCachingEmbedder)
-    assert not isinstance(caching_embedder(HashEmbedder()), SpanCachingEmbedder)
-    texts = ["a lighthouse keeper", "a ferry"]
-    spans = [[(2, 12), (13, 19)], [(0, 1)]]
-    vectors, pooled = embedder.embed_with_spans(texts, spans)
-    assert inner.pooled == 2
-    assert np.allclose(pooled[0], inner.embed(["lighthouse", "keeper"]))
-    again, _ = embedder.embed_with_spans(texts[::-1], spans[::-1])
-    assert inner.pooled == 2 and np.array_equal(again, vectors[::-1])
-    # The same text with other spans is pooled anew.
-    _, other = embedder.embed_with_spans(["a lighthouse keeper"], [[(0, 1)]])
-    assert inner.pooled == 3 and other[0].shape == (1, inner.dimension)
-    embedder.save()
-    reloaded = caching_embedder(inner, cache)
-    _, from_disk = reloaded.embed_with_spans(texts, spans)
-    assert inner.pooled == 3
-    assert all(np.array_equal(a, b) for a, b in zip(from_disk, pooled, strict=True))
 
 
 def test_absent_fact_questions_are_asked_of_the_full_index_in_their_articles_fold() -> None:

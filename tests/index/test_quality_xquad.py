@@ -20,7 +20,7 @@ from index.evaluate import (
     MISSING,
     OFF_CORPUS,
     OFF_TOPIC,
-    caching_embedder,
+    CachingEmbedder,
     collect,
     suite_figures,
 )
@@ -44,7 +44,7 @@ CEILINGS = {(ANSWERABLE, "abstained"): 0.10}
 
 @pytest.mark.slow
 def test_quality_floors_on_a_fixed_slice(minilm: Any) -> None:
-    embedder = caching_embedder(minilm)
+    embedder = CachingEmbedder(minilm)
     records = collect(SLICE, embedder, off_corpus=off_corpus_questions(), absent=absent_questions())
     figures = suite_figures(records)
     print(figures)
