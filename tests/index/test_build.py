@@ -1,9 +1,13 @@
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
+import index.build
 from index.build import build_index
 from index.errors import IndexMismatchError, IndexNotBuiltError
 from index.readers import CorpusNotFoundError
@@ -243,3 +247,52 @@ def test_stopped_between_the_database_switch_and_current_the_new_version_serves(
     report = build_index(corpus, index_dir, embedder)
     assert report.embedded == 0 and report.unchanged == 7
     assert read_current(index_dir) == live == (index_dir / CURRENT).read_text().strip()
+
+
+class RecordingEmbedder(HashEmbedder):
+    """HashEmbedder that keeps every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str], **kwargs: Any) -> np.ndarray:
+        self.texts += list(texts)
+        return super().embed(texts, **kwargs)
+
+
+def test_a_passage_vector_is_its_title_and_its_sentences_summed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Passages of ~40 words: a sentence over 80 words is cut into passages of its own.
+    monkeypatch.setattr(index.build, "TARGET_WORDS", 40)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    short = " ".join(f"Keeper {n} lit the lamp at dusk and trimmed the wick." for n in range(30))
+    overlong = "The keeper's log ran on " + " and on".join(f" day {n}" for n in range(30)) + "."
+    (corpus / "lighthouse.md").write_text(
+        f"---\ntitle: The lighthouse\n---\n\n{short}\n\n{overlong}\n", encoding="utf-8"
+    )
+    embedder = RecordingEmbedder()
+    report = build_index(corpus, tmp_path / "idx", embedder)
+    assert report.passages >= 4
+    with open_store(tmp_path / "idx", embedder) as store:
+        article = store.article("lighthouse.md")
+        assert article is not None
+        sentences = [(s, e) for _, s, e in store.article_sentences(article.id)]
+        passages = store.article_passages(article.id)
+        vectors = store.passage_vectors([p.id for p in passages])
+    assert embedder.texts.count(article.title) == 1  # once, though it heads every passage
+    embedded = "\n".join(embedder.texts)
+    title = embedder.embed([article.title])[0]
+    cut = 0
+    for passage, vector in zip(passages, vectors, strict=True):
+        inside = [(s, e) for s, e in sentences if passage.start <= s and e <= passage.end]
+        if inside:
+            expected = title + embedder.embed([article.text[s:e] for s, e in inside]).sum(axis=0)
+            assert len(inside) == 1 or passage.text not in embedded
+        else:  # a cut of the overlong sentence: embedded itself, with its title
+            cut += 1
+            expected = embedder.embed([f"{article.title}\n\n{passage.text}"])[0]
+        assert np.allclose(vector, expected / np.linalg.norm(expected), atol=1e-5)
+    assert cut >= 2
