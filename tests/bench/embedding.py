@@ -48,7 +48,10 @@ def corpus_passages(corpus: Path) -> list[str]:
 
 
 def write_news_corpus(corpus: Path, folder: Path, count: int) -> int:
-    """Write `count` articles of ~NEWS_WORDS words cut from the corpus's sentences in order."""
+    """Write `count` articles of ~NEWS_WORDS words cut from the corpus's sentences in order.
+
+    Past the first round of the sentences, each one gets its story's number in front, so every
+    sentence of the synthesised archive is distinct and a build embeds them all."""
     from index.passages import split_sentences
     from index.readers import read_corpus
 
@@ -61,6 +64,8 @@ def write_news_corpus(corpus: Path, folder: Path, count: int) -> int:
         words = 0
         while words < NEWS_WORDS:
             sentence = sentences[at % len(sentences)]
+            if at >= len(sentences):  # past one round, made distinct: no text is embedded twice
+                sentence = f"In story {n}, {sentence[:1].lower()}{sentence[1:]}"
             at += 1
             body.append(sentence)
             words += len(sentence.split())
