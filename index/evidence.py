@@ -75,11 +75,11 @@ QUESTION_FEATURES = (
 _MISSING_KIND = {DATE: "no_date", NUMBER: "no_number", MONEY: "no_number"}
 _MISSING_KIND |= {PERSON: "no_person", PLACE: "no_place"}
 
+# A signature ("— Name (@handle) date"), or a dateline in capitals ("WASHINGTON (AP) — ").
 _SIGNATURE = re.compile(
-    r"^\s*[—–-]\s*\S|\(@\w+\)|^\s*[A-Z][A-Z .,'-]{2,}\s*(?:\([\w .]+\))?\s*[—–-]\s|"
-    r"^\s*(?:photo|image|picture|caption|file photo|credit)\b\s*[:|]",
-    re.I,
+    r"^\s*[—–-]\s*\S|\(@\w+\)|^\s*[A-Z][A-Z .,'-]{2,}\s*(?:\([\w .]+\))?\s*[—–-]\s"
 )
+_CAPTION = re.compile(r"^\s*(?:photo|image|picture|caption|file photo|credit)\b\s*[:|]", re.I)
 _DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"\w+")
 _NAME_RUN = re.compile(
@@ -97,7 +97,7 @@ _PLACE_AFTER = re.compile(r"\b(?:in|at|from|near|into|to)\s+(?:the\s+)?([A-Z][\w
 
 def is_signature(text: str) -> bool:
     """A signature, dateline or caption line: it never leads an answer."""
-    return bool(_SIGNATURE.search(text))
+    return bool(_SIGNATURE.search(text) or _CAPTION.search(text))
 
 
 def question_numbers(question: str) -> list[str]:

@@ -55,6 +55,10 @@ def test_signature_dateline_and_caption_lines() -> None:
     assert is_signature("WASHINGTON (AP) \u2014 The embassy said on Monday that it would stay.")
     assert is_signature("Photo: the embassy in Washington")
     assert not is_signature("Cui Tiankai made his first tweet Monday morning.")
+    assert is_signature("PHOTO: the embassy in Washington")
+    # A dash inside an ordinary sentence is no dateline.
+    assert not is_signature("A city is also a commune – but with the city charter.")
+    assert not is_signature("The city has two universities — Newcastle University and Northumbria.")
 
 
 def test_question_phrases_and_numbers() -> None:
