@@ -92,6 +92,15 @@ _YEAR_OR_DAY = re.compile(
     r"October|November|December)\b|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
     r"Sunday)\b|\b\d{1,2}(?:st|nd|rd|th)\s+century\b"
 )
+# Words that make a run of capitalised words an event, a period, a place, a work or a thing
+# ("World War II", "Middle Ages", "Vistula River", "Super Bowl"): no answer to "who".
+_NOT_AGENT_WORDS = (
+    "war wars battle revolution uprising rebellion crisis treaty act age ages era century "
+    "period day river sea ocean lake island islands mountains mountain valley street square "
+    "bridge road avenue bowl cup games olympics championship award prize theory effect "
+    "equation principle disease syndrome"
+)
+_NOT_AGENT = frozenset(_NOT_AGENT_WORDS.split())
 _PLACE_AFTER = re.compile(r"\b(?:in|at|from|near|into|to)\s+(?:the\s+)?([A-Z][\w'’-]+)")
 
 
@@ -122,6 +131,7 @@ def strong_type(text: str, kind: str | None, question_words: set[str]) -> bool:
     if kind == PERSON:
         return any(
             any(w.casefold() not in question_words for w in m.group().split())
+            and not _NOT_AGENT.intersection(w.casefold() for w in m.group().split())
             for m in _NAME_RUN.finditer(text.strip())
         )
     if kind == DATE:

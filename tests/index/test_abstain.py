@@ -71,6 +71,10 @@ def test_question_phrases_and_numbers() -> None:
 def test_strong_type_looks_at_what_the_name_or_date_does() -> None:
     assert strong_type("The keeper was Ingrid Moss.", PERSON, {"keeper"})
     assert not strong_type("The keeper saw Twitter.", PERSON, set())
+    # An event, a period or a place named in capitals answers no "who".
+    assert not strong_type("It traded until World War II.", PERSON, set())
+    assert not strong_type("It froze in the Middle Ages on the Vistula River.", PERSON, set())
+    assert strong_type("It traded until Jan Kowalski closed it in World War II.", PERSON, set())
     assert strong_type("It opened in March 1904.", DATE, set())
     assert not strong_type("It opened long before.", DATE, set())
     assert strong_type("She was born in Oslo.", PLACE, {"born"})

@@ -92,6 +92,14 @@ def test_a_year_or_a_subject_the_article_never_names_is_abstained(answerer: Answ
 
 
 @pytest.mark.slow
+def test_a_who_question_is_not_answered_by_a_war_named_in_capitals(answerer: Answerer) -> None:
+    # Warsaw's article says when its stock exchange was established, not who founded the city.
+    answer = answerer.ask("Who founded Warsaw?")
+    assert not answer.answered
+    assert "no_person" in answer.reason and answer.passages
+
+
+@pytest.mark.slow
 def test_a_third_of_the_on_topic_unanswerable_questions_are_abstained(answerer: Answerer) -> None:
     abstained = [q for q in UNANSWERABLE if not answerer.ask(q).answered]
     assert len(abstained) >= 6, abstained
