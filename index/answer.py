@@ -32,6 +32,7 @@ from index.evidence import (
     question_row,
     sentence_rows,
     sigmoid,
+    soft_focus,
     weighted_share,
 )
 from index.question import (
@@ -46,6 +47,7 @@ from index.question import (
 from index.quotes import QuoteWeights, Sentence, Span, idf, score_sentences, select_quotes
 from index.retrieve import Candidate, Retrieval, is_fts_syntax_error, retrieve
 from index.types import Answer, ArticleInfo, Quote, RetrievedPassage
+from index.word_vectors import packaged_word_vectors
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +215,22 @@ def _unknown_name(names: list[str], stems: list[set[str]], freq: dict[str, int])
     return 1.0 if any(unknown) else 0.0
 
 
+def _focus_terms(
+    terms: list[str],
+    stems: list[set[str]],
+    weights: dict[str, float],
+    name_stems: set[str],
+) -> list[tuple[str, set[str], float]]:
+    """(word, stems, weight) of the question's search words that are not part of a name."""
+    out = []
+    for term, term_stems in zip(terms, stems, strict=True):
+        own = term_stems - name_stems
+        weight = sum(weights.get(t, 0.0) for t in own)
+        if own and weight > 0:
+            out.append((term, own, weight))
+    return out
+
+
 def is_follow_up(question: str) -> bool:
     """True when a question probably continues an earlier one ("and when did it end?")."""
     return bool(_FOLLOW_UP.search(question)) or len(search_words(question)) <= FOLLOW_UP_MAX_WORDS
@@ -344,6 +362,12 @@ class Answerer:
             numbers,
             self._article_stems({s.article_id for s in sentences}, texts),
             set().union(*name_stems),
+            soft_focus(
+                sentences,
+                {s.id: st for s, st in zip(sentences, sentence_stems, strict=True)},
+                _focus_terms(terms, stems[: len(terms)], term_weights, set().union(*name_stems)),
+                packaged_word_vectors().similarity,
+            ),
         )
         facts = QuestionFacts(
             cosine=max((c.dense for c in retrieval.candidates), default=0.0),

@@ -25,6 +25,7 @@ import numpy as np
 
 from index.answer_types import DATE, MONEY, NUMBER, PERSON, PLACE, holds_type
 from index.integrity import write_bytes_atomic
+from index.question import STOPWORDS
 
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
 
@@ -45,6 +46,7 @@ SENTENCE_FEATURES = (
     "article",  # share of the question's rare-term weight anywhere in the sentence's article
     "focus",  # share of the weight of the question's words other than names in the window
     "strong_window",  # "strong", in the sentence or one beside it
+    "focus_soft",  # "focus", a word counting by its nearest word in the window (word vectors)
 )
 QUESTION_FEATURES = (
     "best",  # the best sentence's score from the sentence model (a logit, over 10)
@@ -65,6 +67,7 @@ QUESTION_FEATURES = (
     "article",  # share of the question's rare-term weight in the best sentence's article
     "focus",  # share of the weight of the question's words other than names beside it
     "sentence",  # the best sentence's own cosine with the question
+    "focus_soft",  # the best sentence's "focus_soft"
     # The question asks for a date (a number or amount, a person, a place) and neither the
     # best sentence nor one beside it holds one in a form that does that job ("strong").
     "no_date",
@@ -335,6 +338,7 @@ def sentence_rows(
     numbers: Sequence[str],
     article_stems: dict[str, set[str]],
     name_stems: AbstractSet[str] = frozenset(),
+    soft_focus: Sequence[float] | None = None,
 ) -> np.ndarray:
     """One row of SENTENCE_FEATURES per candidate sentence (signals already filled in)."""
     rows = np.zeros((len(sentences), len(SENTENCE_FEATURES)), dtype=np.float64)
@@ -367,8 +371,56 @@ def sentence_rows(
             weighted_share(article_stems.get(s.article_id, set()), term_weights),
             weighted_share(window, focus_weights) if focus_weights else 1.0,
             1.0 if strong_near else 0.0,
+            soft_focus[i] if soft_focus is not None else 1.0,
         )
     return rows
+
+
+def soft_focus(
+    sentences: Sequence[Any],
+    stems: dict[int, set[str]],
+    focus_terms: Sequence[tuple[str, set[str], float]],
+    similarity: Any,
+) -> list[float]:
+    """Per sentence, the weighted share of the question's focus words found in its window,
+    a word absent as such counting by its nearest word there (cosine of word vectors, ≥ 0).
+
+    `focus_terms`: (word, its stems, its weight) for the question's words other than names;
+    `similarity(words, words)`: a matrix of cosines (see `index.word_vectors`).
+    """
+    total = sum(w for _, _, w in focus_terms)
+    if not sentences or total <= 0:
+        return [1.0] * len(sentences)
+    own = {id(s): _content_words(s.text) for s in sentences}
+    vocab = list(set().union(*own.values()))
+    column = {w: i for i, w in enumerate(vocab)}
+    focus = [t for t, _, _ in focus_terms]
+    sims = np.clip(similarity(focus, vocab), 0.0, 1.0) if vocab else np.zeros((len(focus), 0))
+    nearest = {
+        key: sims[:, [column[w] for w in found]].max(axis=1) if found else np.zeros(len(focus))
+        for key, found in own.items()
+    }
+    weights = np.array([w for _, _, w in focus_terms])
+    out = []
+    for s in sentences:
+        best = nearest[id(s)]
+        window_stems = set(stems.get(s.id, set()))
+        for near in (s.prev, s.next):
+            if near is not None:
+                if id(near) in nearest:
+                    best = np.maximum(best, nearest[id(near)])
+                window_stems |= stems.get(near.id, set())
+        exact = np.array([bool(term_stems & window_stems) for _, term_stems, _ in focus_terms])
+        out.append(float(weights @ np.where(exact, 1.0, best)) / total)
+    return out
+
+
+_LETTERS_ONLY = re.compile(r"[^\W\d_]{3,}")
+
+
+def _content_words(text: str) -> set[str]:
+    """The words of three letters or more that are no stopwords, lower-cased."""
+    return set(_LETTERS_ONLY.findall(text.casefold())) - STOPWORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +468,7 @@ def question_row(
         float(row[_S["article"]]),
         float(row[_S["focus"]]),
         float(row[_S["cosine"]]),
+        float(row[_S["focus_soft"]]),
         *(
             1.0
             if _MISSING_KIND.get(facts.kind or "") == f and row[_S["strong_window"]] < 0.5
