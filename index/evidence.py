@@ -391,28 +391,34 @@ def soft_focus(
     total = sum(w for _, _, w in focus_terms)
     if not sentences or total <= 0:
         return [1.0] * len(sentences)
-    own = {id(s): _content_words(s.text) for s in sentences}
-    vocab = list(set().union(*own.values()))
+    own = [_content_words(s.text) for s in sentences]
+    vocab = list(set().union(*own))
     column = {w: i for i, w in enumerate(vocab)}
     focus = [t for t, _, _ in focus_terms]
-    sims = np.clip(similarity(focus, vocab), 0.0, 1.0) if vocab else np.zeros((len(focus), 0))
-    nearest = {
-        key: sims[:, [column[w] for w in found]].max(axis=1) if found else np.zeros(len(focus))
-        for key, found in own.items()
-    }
-    weights = np.array([w for _, _, w in focus_terms])
-    out = []
-    for s in sentences:
-        best = nearest[id(s)]
+    # One more column of zeros stands for "no word": a sentence of none, a missing neighbour.
+    sims = np.zeros((len(focus), len(vocab) + 1))
+    if vocab:
+        sims[:, :-1] = np.clip(similarity(focus, vocab), 0.0, 1.0)
+    cols = [[column[w] for w in found] or [len(vocab)] for found in own]
+    starts = np.cumsum([0] + [len(c) for c in cols[:-1]])
+    # nearest[f, i]: how near focus word f comes to a word of sentence i.
+    nearest = np.maximum.reduceat(sims[:, [c for group in cols for c in group]], starts, axis=1)
+    nearest = np.hstack([nearest, np.zeros((len(focus), 1))])
+    row = {id(s): i for i, s in enumerate(sentences)}
+    none = len(sentences)
+    prev = [row.get(id(s.prev), none) if s.prev is not None else none for s in sentences]
+    after = [row.get(id(s.next), none) if s.next is not None else none for s in sentences]
+    window = np.maximum(nearest[:, :none], np.maximum(nearest[:, prev], nearest[:, after]))
+    for i, s in enumerate(sentences):
         window_stems = set(stems.get(s.id, set()))
         for near in (s.prev, s.next):
             if near is not None:
-                if id(near) in nearest:
-                    best = np.maximum(best, nearest[id(near)])
                 window_stems |= stems.get(near.id, set())
-        exact = np.array([bool(term_stems & window_stems) for _, term_stems, _ in focus_terms])
-        out.append(float(weights @ np.where(exact, 1.0, best)) / total)
-    return out
+        for f, (_, term_stems, _) in enumerate(focus_terms):
+            if term_stems & window_stems:
+                window[f, i] = 1.0
+    weights = np.array([w for _, _, w in focus_terms])
+    return [float(v) for v in (weights @ window) / total]
 
 
 _LETTERS_ONLY = re.compile(r"[^\W\d_]{3,}")
