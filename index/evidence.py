@@ -12,6 +12,7 @@ explained by the features that pulled it down (`explain`).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -424,9 +425,10 @@ def soft_focus(
 _LETTERS_ONLY = re.compile(r"[^\W\d_]{3,}")
 
 
-def _content_words(text: str) -> set[str]:
+@functools.lru_cache(maxsize=16384)  # candidate sentences recur from question to question
+def _content_words(text: str) -> frozenset[str]:
     """The words of three letters or more that are no stopwords, lower-cased."""
-    return set(_LETTERS_ONLY.findall(text.casefold())) - STOPWORDS
+    return frozenset(_LETTERS_ONLY.findall(text.casefold())) - STOPWORDS
 
 
 @dataclass(frozen=True, slots=True)
