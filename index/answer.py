@@ -9,7 +9,6 @@ import re
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +58,6 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 FOLLOW_UP_MAX_WORDS = 3
-ARTICLE_CACHE = 256  # articles whose stemmed words are kept between questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +285,6 @@ class Answerer:
         self._stemmer = Stemmer()
         self._infos: dict[str, ArticleInfo] = {a.id: a for a in store.articles()}
         self._passage_total = max(store.passage_count(), 1)
-        self._article_cache: OrderedDict[str, set[str]] = OrderedDict()
-        self._cache_lock = threading.Lock()
 
     def close(self) -> None:
         self._stemmer.close()
@@ -360,7 +356,9 @@ class Answerer:
             kind,
             question_words,
             numbers,
-            self._article_stems({s.article_id for s in sentences}, texts),
+            self._article_terms(
+                {s.article_id for s in sentences}, terms, stems[: len(terms)], texts
+            ),
             set().union(*name_stems),
             soft_focus(
                 sentences,
@@ -521,30 +519,44 @@ class Answerer:
                     return 1.0
         return 0.0
 
-    def _article_stems(
-        self, article_ids: set[str], texts: dict[str, str | None]
+    def _article_terms(
+        self,
+        article_ids: set[str],
+        terms: list[str],
+        term_stems: list[set[str]],
+        texts: dict[str, str | None],
     ) -> dict[str, set[str]]:
-        """Every stemmed word of each article (the last few articles asked about are kept);
-        those not kept are read (into `texts`) and stemmed in one call."""
-        found: dict[str, set[str]] = {}
-        with self._cache_lock:
-            for article_id in article_ids:
-                stems = self._article_cache.get(article_id)
-                if stems is not None:
-                    self._article_cache.move_to_end(article_id)
-                    found[article_id] = stems
-        missing = sorted(article_ids - found.keys())
-        for article_id in missing:
-            article = self.store.article(article_id)
-            texts[article_id] = article.text if article else None
-        stemmed = self._stemmer.stems([texts[article_id] or "" for article_id in missing])
-        with self._cache_lock:
-            for article_id, stems in zip(missing, stemmed, strict=True):
-                found[article_id] = stems
-                self._article_cache[article_id] = stems
-            while len(self._article_cache) > ARTICLE_CACHE:
-                self._article_cache.popitem(last=False)
-        return found
+        """Which stems of the question's search words occur anywhere in each article.
+
+        The index answers it: each word is looked for in the text of the article's passages
+        (which cover the whole article), one FTS5 query per word and article, however long
+        the article. A word that is not exactly one token is rare; then the articles are
+        read (into `texts`) and stemmed whole.
+        """
+        ordered = sorted(article_ids)
+        if all(len(stems) == 1 for stems in term_stems):
+            matches = ['text : "' + t.replace('"', '""') + '"' for t in terms]
+            stem_of = [next(iter(stems)) for stems in term_stems]
+            return {
+                article_id: {
+                    stem
+                    for stem, hit in zip(
+                        stem_of, self.store.article_matches(article_id, matches), strict=True
+                    )
+                    if hit
+                }
+                for article_id in ordered
+            }
+        question_stems = set().union(*term_stems)
+        for article_id in ordered:
+            if article_id not in texts:
+                article = self.store.article(article_id)
+                texts[article_id] = article.text if article else None
+        stemmed = self._stemmer.stems([texts[article_id] or "" for article_id in ordered])
+        return {
+            article_id: stems & question_stems
+            for article_id, stems in zip(ordered, stemmed, strict=True)
+        }
 
     def _unknown_phrase(self, question: str) -> float:
         """1.0 when a multi-word name of the question ("World Cup") is in no passage as a phrase."""

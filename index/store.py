@@ -454,6 +454,27 @@ class IndexStore:
         )
         return bool(rows)
 
+    def article_matches(self, article_id: str, matches: Sequence[str]) -> list[bool]:
+        """For each FTS5 MATCH expression, whether a passage of the article matches it (a
+        malformed one raises sqlite3.Error). Each is looked for within the article's rowids
+        only, so a common word costs no more than a rare one."""
+        ids = {
+            row[0]
+            for row in self._query("SELECT id FROM passages WHERE article_id = ?", (article_id,))
+        }
+        if not ids or not matches:
+            return [False] * len(matches)
+        low, high = min(ids), max(ids)
+        out = []
+        for match in matches:
+            rows = self._query(
+                "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? "
+                "AND rowid BETWEEN ? AND ?",
+                (match, low, high),
+            )
+            out.append(any(row[0] in ids for row in rows))
+        return out
+
     def _rarest_words(self, match: str) -> tuple[str, int]:
         """An OR of quoted words cut to its rarest words within LEXICAL_POSTINGS postings, and
         the postings of the words kept; other expressions unchanged (postings 0: not counted)."""

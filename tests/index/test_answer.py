@@ -202,3 +202,18 @@ def test_search_returns_k_passages(answerer: Answerer) -> None:
     found = answerer.search("ferry timetable", 3)
     assert len(found) == 3
     assert found[0].title == "Ferry timetable changes"
+
+
+def test_the_index_tells_which_question_words_an_article_holds(answerer: Answerer) -> None:
+    # The fast path (one FTS5 query per word and article) and stemming the whole article
+    # give the same stems; the second is what a word of several tokens falls back to.
+    articles = [a.id for a in answerer.store.articles()]
+    terms = ["lighthouse", "keepers", "running", "tides", "harbour", "zzzunknown", "built"]
+    term_stems = answerer._stemmer.stems(terms)
+    fast = answerer._article_terms(set(articles), terms, term_stems, {})
+    texts: dict[str, str | None] = {}
+    whole = answerer._article_terms(set(articles), terms, [*term_stems[:-1], {"built", "x"}], texts)
+    assert set(texts) == set(articles)  # the fallback read every article
+    wanted = set().union(*term_stems)
+    assert fast == {a: stems & wanted for a, stems in whole.items()}
+    assert any(fast.values()) and not any("zzzunknown" in s for s in fast.values())

@@ -158,6 +158,19 @@ def test_lexical_search_doc_freq_and_passages(store: Store) -> None:
     assert [p.id for p in store.passages(asked)] == [ids[5], ids[0], ids[3]]
 
 
+def test_article_matches_looks_within_one_article_only(store: Store) -> None:
+    articles = store.articles()
+    matches = ['text : "' + w + '"' for w in WORDS] + ['text : "zzzunknown"', 'title : "article"']
+    for info in articles[:12]:
+        article = store.article(info.id)
+        assert article is not None
+        held = set(article.text.lower().replace(".", " ").split())
+        expected = [w in held for w in WORDS] + [False, True]
+        assert store.article_matches(info.id, matches) == expected
+    assert store.article_matches("no-such-article", matches[:2]) == [False, False]
+    assert store.article_matches(articles[0].id, []) == []
+
+
 def test_sentences_and_their_vectors_follow_offsets(store: Store) -> None:
     article = store.article("a0003.txt")
     assert article is not None
