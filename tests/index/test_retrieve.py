@@ -1,3 +1,4 @@
+import random
 import sqlite3
 from pathlib import Path
 
@@ -97,8 +98,15 @@ def test_a_damaged_full_text_index_is_not_hidden_as_an_empty_search(tmp_path: Pa
     embedder = HashEmbedder()
     index_dir = build_test_index(tmp_path, embedder)
     (version,) = (index_dir / "versions").iterdir()
+    # The same bytes every run: random ones can, rarely, read as a valid empty page.
+    noise = random.Random(0)
     with sqlite3.connect(version / "meta.sqlite") as db:
-        db.execute("UPDATE passages_fts_data SET block = randomblob(length(block)) WHERE id > 10")
+        rows = db.execute("SELECT id, length(block) FROM passages_fts_data WHERE id > 10")
+        for block_id, size in rows.fetchall():
+            db.execute(
+                "UPDATE passages_fts_data SET block = ? WHERE id = ?",
+                (noise.randbytes(size), block_id),
+            )
     # Only the schema is checked on open, as for a database too large to check in full.
     store = IndexStore.open(index_dir, embedder.name, embedder.dimension, db_check="schema")
     vector = embedder.embed(["lighthouse keeper"])[0]
