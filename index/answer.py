@@ -285,6 +285,7 @@ class Answerer:
         self._stemmer = Stemmer()
         self._infos: dict[str, ArticleInfo] = {a.id: a for a in store.articles()}
         self._passage_total = max(store.passage_count(), 1)
+        packaged_word_vectors()  # loaded now (0.1 s, once a process), not by the first question
 
     def close(self) -> None:
         self._stemmer.close()

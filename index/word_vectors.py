@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 TABLE = "embeddings.word_embeddings.weight"
-MAX_CACHED = 100_000  # words whose vectors are kept (150 MB at most)
+MAX_CACHED = 50_000  # words whose vectors are kept (77 MB at most)
 
 
 class WordVectors:
