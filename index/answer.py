@@ -31,8 +31,8 @@ from index.evidence import (
     question_row,
     sentence_rows,
     sigmoid,
-    soft_focus,
     weighted_share,
+    window_nearness,
 )
 from index.question import (
     STOPWORDS,
@@ -265,7 +265,6 @@ class Evidence:
     rows: np.ndarray  # SENTENCE_FEATURES of each sentence, in `sentences` order
     facts: QuestionFacts
     absent: bool
-    texts: dict[str, str | None]  # the articles' texts read while gathering, by id
 
 
 class Answerer:
@@ -348,7 +347,8 @@ class Answerer:
             question_words,
         )
         numbers = question_numbers(dense_text)
-        texts: dict[str, str | None] = {}
+        in_names = set().union(*name_stems)
+        focus = _focus_terms(terms, stems[: len(terms)], term_weights, in_names)
         rows = sentence_rows(
             sentences,
             {s.id: st for s, st in zip(sentences, sentence_stems, strict=True)},
@@ -357,15 +357,11 @@ class Answerer:
             kind,
             question_words,
             numbers,
-            self._article_terms(
-                {s.article_id for s in sentences}, terms, stems[: len(terms)], texts
-            ),
-            set().union(*name_stems),
-            soft_focus(
-                sentences,
-                {s.id: st for s, st in zip(sentences, sentence_stems, strict=True)},
-                _focus_terms(terms, stems[: len(terms)], term_weights, set().union(*name_stems)),
-                packaged_word_vectors().similarity,
+            self._article_terms({s.article_id for s in sentences}, terms, stems[: len(terms)]),
+            in_names,
+            focus,
+            window_nearness(
+                sentences, [t for t, _, _ in focus], packaged_word_vectors().similarity
             ),
         )
         facts = QuestionFacts(
@@ -383,7 +379,7 @@ class Answerer:
         if facts.unknown:
             facts = dataclasses.replace(facts, unheard=self._unheard_name(cleaned, freq))
         return Evidence(
-            cleaned, retrieval, top, sentences, rows, facts, _absent_kind(kind, sentences), texts
+            cleaned, retrieval, top, sentences, rows, facts, _absent_kind(kind, sentences)
         )
 
     def ask(self, question: str, context: str | None = None) -> Answer:
@@ -408,7 +404,7 @@ class Answerer:
             row = question_row(ev.rows, logits, position[id(s)], ev.facts)
             return probability_of(row) >= cfg.quote.floor
 
-        texts = dict(ev.texts)
+        texts: dict[str, str | None] = {}
 
         def article_text(article_id: str) -> str | None:
             if article_id not in texts:
@@ -521,18 +517,14 @@ class Answerer:
         return 0.0
 
     def _article_terms(
-        self,
-        article_ids: set[str],
-        terms: list[str],
-        term_stems: list[set[str]],
-        texts: dict[str, str | None],
+        self, article_ids: set[str], terms: list[str], term_stems: list[set[str]]
     ) -> dict[str, set[str]]:
         """Which stems of the question's search words occur anywhere in each article.
 
         The index answers it: each word is looked for in the text of the article's passages
         (which cover the whole article), one FTS5 query per word and article, however long
         the article. A word that is not exactly one token is rare; then the articles are
-        read (into `texts`) and stemmed whole.
+        read and stemmed whole.
         """
         ordered = sorted(article_ids)
         if all(len(stems) == 1 for stems in term_stems):
@@ -549,11 +541,8 @@ class Answerer:
                 for article_id in ordered
             }
         question_stems = set().union(*term_stems)
-        for article_id in ordered:
-            if article_id not in texts:
-                article = self.store.article(article_id)
-                texts[article_id] = article.text if article else None
-        stemmed = self._stemmer.stems([texts[article_id] or "" for article_id in ordered])
+        articles = [self.store.article(article_id) for article_id in ordered]
+        stemmed = self._stemmer.stems([a.text if a else "" for a in articles])
         return {
             article_id: stems & question_stems
             for article_id, stems in zip(ordered, stemmed, strict=True)

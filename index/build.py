@@ -229,36 +229,38 @@ def _embed(plan: _Plan, embedder: Embedder, progress: ProgressCallback | None) -
         for (s, e), m in zip(c.passages, inside, strict=True)
         if not m
     ]
-    # Each distinct text once: boilerplate lines repeated across articles cost one embedding.
-    unique = list(dict.fromkeys(t for t in s_texts + titles + own if t.strip()))
-    passages = sum(len(c.passages) for c in plan.to_embed)
-    if passages + len(s_texts) == 0:
+    if not s_texts and not own:  # nothing to embed: no passage holds any text
         return 0
+    # Each distinct text once: boilerplate lines repeated across articles cost one embedding.
+    unique = list(dict.fromkeys(s_texts + titles + own))
     bar = _Progress(len(unique), progress)
     try:
-        vectors = _embed_by_length(embedder, unique, bar.step) if unique else None
+        vectors = _embed_by_length(embedder, unique, bar.step)
     finally:
         bar.close()
     row = {text: i for i, text in enumerate(unique)}
-    zero = np.zeros(embedder.dimension, dtype=np.float32)
-
-    def vector(text: str) -> np.ndarray:
-        return vectors[row[text]] if vectors is not None and text in row else zero
-
     for chunk, inside in zip(plan.to_embed, members, strict=True):
-        sentence_vectors = np.array(
-            [vector(chunk.article.text[s:e]) for s, e in chunk.sentences], dtype=np.float32
-        ).reshape(len(chunk.sentences), embedder.dimension)
-        title = vector(chunk.article.title)
-        sums = np.zeros((len(chunk.passages), embedder.dimension), dtype=np.float32)
-        for i, ((s, e), m) in enumerate(zip(chunk.passages, inside, strict=True)):
-            if m:
-                sums[i] = title + sentence_vectors[m.start : m.stop].sum(axis=0)
-            else:
-                sums[i] = vector(passage_embed_text(chunk.article.title, chunk.article.text[s:e]))
-        chunk.passage_vectors = normalise(sums)
-        chunk.sentence_vectors = sentence_vectors
-    return passages
+        text, title = chunk.article.text, chunk.article.title
+        sentences = vectors[[row[text[s:e]] for s, e in chunk.sentences]]
+        chunk.sentence_vectors = sentences
+        chunk.passage_vectors = normalise(
+            np.array(
+                [
+                    passage_sum(vectors[row[title]], sentences[m.start : m.stop])
+                    if m
+                    else vectors[row[passage_embed_text(title, text[s:e])]]
+                    for (s, e), m in zip(chunk.passages, inside, strict=True)
+                ],
+                dtype=np.float32,
+            ).reshape(len(chunk.passages), embedder.dimension)
+        )
+    return sum(len(c.passages) for c in plan.to_embed)
+
+
+def passage_sum(title: np.ndarray, sentences: np.ndarray) -> np.ndarray:
+    """A passage's vector before normalising (CHUNKING's "title+sentences"): its title's
+    vector plus the vectors of the whole sentences it holds."""
+    return title + sentences.sum(axis=0)
 
 
 def _new_version_name() -> str:

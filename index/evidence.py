@@ -339,11 +339,18 @@ def sentence_rows(
     numbers: Sequence[str],
     article_stems: dict[str, set[str]],
     name_stems: AbstractSet[str] = frozenset(),
-    soft_focus: Sequence[float] | None = None,
+    focus_terms: Sequence[tuple[str, set[str], float]] = (),
+    nearness: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row of SENTENCE_FEATURES per candidate sentence (signals already filled in)."""
+    """One row of SENTENCE_FEATURES per candidate sentence (signals already filled in).
+
+    `focus_terms`: (word, its stems, its weight) for the question's words other than names;
+    `nearness[f, i]`: how near focus word f comes to a word beside sentence i (see
+    `window_nearness`), for "focus_soft" (1.0 without them).
+    """
     rows = np.zeros((len(sentences), len(SENTENCE_FEATURES)), dtype=np.float64)
     focus_weights = {t: w for t, w in term_weights.items() if t not in name_stems}
+    soft_total = sum(w for _, _, w in focus_terms)
     # Neighbours are candidates too (see `link_neighbours`): each sentence is read once.
     strong_of = {id(s): strong_type(s.text, kind, question_words) for s in sentences}
     for i, s in enumerate(sentences):
@@ -352,6 +359,13 @@ def sentence_rows(
         for near in (s.prev, s.next):
             if near is not None:
                 window |= stems.get(near.id, set())
+        soft = 1.0
+        if nearness is not None and soft_total > 0:
+            found = (
+                w if term_stems & window else w * float(nearness[f, i])
+                for f, (_, term_stems, w) in enumerate(focus_terms)
+            )
+            soft = sum(found) / soft_total
         n_words = len(_WORD.findall(s.text))
         strong = strong_of[id(s)]
         strong_near = strong or any(strong_of.get(id(n), False) for n in (s.prev, s.next))
@@ -372,54 +386,33 @@ def sentence_rows(
             weighted_share(article_stems.get(s.article_id, set()), term_weights),
             weighted_share(window, focus_weights) if focus_weights else 1.0,
             1.0 if strong_near else 0.0,
-            soft_focus[i] if soft_focus is not None else 1.0,
+            soft,
         )
     return rows
 
 
-def soft_focus(
-    sentences: Sequence[Any],
-    stems: dict[int, set[str]],
-    focus_terms: Sequence[tuple[str, set[str], float]],
-    similarity: Any,
-) -> list[float]:
-    """Per sentence, the weighted share of the question's focus words found in its window,
-    a word absent as such counting by its nearest word there (cosine of word vectors, ≥ 0).
-
-    `focus_terms`: (word, its stems, its weight) for the question's words other than names;
-    `similarity(words, words)`: a matrix of cosines (see `index.word_vectors`).
-    """
-    total = sum(w for _, _, w in focus_terms)
-    if not sentences or total <= 0:
-        return [1.0] * len(sentences)
+def window_nearness(sentences: Sequence[Any], words: Sequence[str], similarity: Any) -> np.ndarray:
+    """nearness[f, i]: the highest cosine (≥ 0) of word f with a word of sentence i or of a
+    candidate beside it; `similarity(words, words)` gives a matrix of cosines (see
+    `index.word_vectors`)."""
+    if not sentences or not words:
+        return np.zeros((len(words), len(sentences)))
     own = [_content_words(s.text) for s in sentences]
     vocab = list(set().union(*own))
     column = {w: i for i, w in enumerate(vocab)}
-    focus = [t for t, _, _ in focus_terms]
     # One more column of zeros stands for "no word": a sentence of none, a missing neighbour.
-    sims = np.zeros((len(focus), len(vocab) + 1))
+    sims = np.zeros((len(words), len(vocab) + 1))
     if vocab:
-        sims[:, :-1] = np.clip(similarity(focus, vocab), 0.0, 1.0)
+        sims[:, :-1] = np.clip(similarity(list(words), vocab), 0.0, 1.0)
     cols = [[column[w] for w in found] or [len(vocab)] for found in own]
     starts = np.cumsum([0] + [len(c) for c in cols[:-1]])
-    # nearest[f, i]: how near focus word f comes to a word of sentence i.
     nearest = np.maximum.reduceat(sims[:, [c for group in cols for c in group]], starts, axis=1)
-    nearest = np.hstack([nearest, np.zeros((len(focus), 1))])
+    nearest = np.hstack([nearest, np.zeros((len(words), 1))])
     row = {id(s): i for i, s in enumerate(sentences)}
     none = len(sentences)
     prev = [row.get(id(s.prev), none) if s.prev is not None else none for s in sentences]
     after = [row.get(id(s.next), none) if s.next is not None else none for s in sentences]
-    window = np.maximum(nearest[:, :none], np.maximum(nearest[:, prev], nearest[:, after]))
-    for i, s in enumerate(sentences):
-        window_stems = set(stems.get(s.id, set()))
-        for near in (s.prev, s.next):
-            if near is not None:
-                window_stems |= stems.get(near.id, set())
-        for f, (_, term_stems, _) in enumerate(focus_terms):
-            if term_stems & window_stems:
-                window[f, i] = 1.0
-    weights = np.array([w for _, _, w in focus_terms])
-    return [float(v) for v in (weights @ window) / total]
+    return np.maximum(nearest[:, :none], np.maximum(nearest[:, prev], nearest[:, after]))
 
 
 _LETTERS_ONLY = re.compile(r"[^\W\d_]{3,}")

@@ -129,6 +129,7 @@ def passage_vectors(
     embedder: Any, titles: list[str], p_texts: list[str], rows: list[list[int]], s: np.ndarray
 ) -> np.ndarray:
     """Passage vectors as a build makes them: title plus whole sentences, else the text."""
+    from index.build import passage_sum
     from index.embed import normalise
 
     distinct = sorted(set(titles))
@@ -139,7 +140,7 @@ def passage_vectors(
         out[alone] = embedder.embed([p_texts[i] for i in alone])
     for i, r in enumerate(rows):
         if r:
-            out[i] = title_vectors[titles[i]] + s[r].sum(axis=0)
+            out[i] = passage_sum(title_vectors[titles[i]], s[r])
     return normalise(out)
 
 

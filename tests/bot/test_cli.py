@@ -84,13 +84,17 @@ def test_citebot_bot_without_a_token_says_what_to_set(tmp_path: Path) -> None:
     assert result.output.strip() == NO_TOKEN
 
 
-def test_the_terminal_loop_answers_each_line_until_eof(engine: Engine) -> None:
-    questions = io.StringIO(
-        "When was the Brightwater lighthouse built?\n\n?!\nWho won the 1999 cup final?\n"
-    )
+def chat_output(engine: Engine, lines: str) -> str:
+    """What the terminal loop prints for these lines of stdin (it must end with code 0)."""
     out = io.StringIO()
-    assert chat(engine, questions, out) == 0
-    text = out.getvalue()
+    assert chat(engine, io.StringIO(lines), out) == 0
+    return out.getvalue()
+
+
+def test_the_terminal_loop_answers_each_line_until_eof(engine: Engine) -> None:
+    text = chat_output(
+        engine, "When was the Brightwater lighthouse built?\n\n?!\nWho won the 1999 cup final?\n"
+    )
     assert '"The Brightwater lighthouse was built in 1874' in text and "[1]" in text
     assert "Sources:\n[1] The Brightwater Lighthouse — https://example.org/" in text
     assert "no words I can search for" in text
@@ -99,12 +103,9 @@ def test_the_terminal_loop_answers_each_line_until_eof(engine: Engine) -> None:
 
 def test_an_undecodable_line_in_the_terminal_loop_is_one_line(engine: Engine) -> None:
     # Python reads undecodable stdin bytes as lone surrogates (surrogateescape).
-    questions = io.StringIO(
-        "Who won the \udcff\udcfe cup?\nWhen was the Brightwater lighthouse built?\n"
+    text = chat_output(
+        engine, "Who won the \udcff\udcfe cup?\nWhen was the Brightwater lighthouse built?\n"
     )
-    out = io.StringIO()
-    assert chat(engine, questions, out) == 0
-    text = out.getvalue()
     assert text.startswith("the question is not valid UTF-8 text\n")
     assert '"The Brightwater lighthouse was built in 1874' in text
 

@@ -1,12 +1,13 @@
 """Static word vectors and the soft focus feature built on them."""
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 import index.word_vectors
-from index.evidence import soft_focus
+from index.evidence import SENTENCE_FEATURES, sentence_rows, window_nearness
 from index.onnx_embed import packaged_model_dir
 from index.question import words
 from index.quotes import Sentence, link_neighbours
@@ -30,6 +31,18 @@ def test_the_cache_of_word_vectors_stays_bounded(monkeypatch: pytest.MonkeyPatch
     fresh.vectors(["tide", "storm"])  # past the bound: the cache starts again
     assert len(fresh._row) <= 4
     assert np.allclose(fresh.vectors(["lamp", "keeper", "harbour"]), before[::-1])
+
+
+def soft_focus(
+    sentences: list[Sentence],
+    stems: dict[int, set[str]],
+    focus: list[tuple[str, set[str], float]],
+    similarity: Any,
+) -> list[float]:
+    """The "focus_soft" feature of each sentence, as the answer engine computes it."""
+    nearness = window_nearness(sentences, [t for t, _, _ in focus], similarity)
+    rows = sentence_rows(sentences, stems, set(), {}, None, set(), [], {}, set(), focus, nearness)
+    return rows[:, SENTENCE_FEATURES.index("focus_soft")].tolist()
 
 
 def _sentences(parts: list[str]) -> list[Sentence]:
