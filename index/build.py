@@ -43,7 +43,7 @@ OVERLAP_SENTENCES = 1
 CHUNKING = {
     "target_words": TARGET_WORDS,
     "overlap_sentences": OVERLAP_SENTENCES,
-    "splitter": 1,
+    "splitter": 2,  # 2: an abbreviation opening a line ("Dr." after a blank line) ends no sentence
     "passage_text": "title+text",
     # A passage's vector: its title's and its whole sentences' vectors summed, normalised.
     "passage_vectors": "title+sentences",

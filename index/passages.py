@@ -66,8 +66,10 @@ def _is_boundary(text: str, end_match: re.Match[str], next_start: int) -> bool:
     if not punct.startswith(".") or punct.startswith(".."):
         return True
     # The token before a lone period: an abbreviation, an initial, or a dotted acronym?
-    line_start = text.rfind(" ", 0, end_match.start()) + 1
-    token = text[line_start : end_match.start()].lstrip("\"'“‘([")
+    token_start = end_match.start()
+    while token_start > 0 and not text[token_start - 1].isspace():
+        token_start -= 1
+    token = text[token_start : end_match.start()].lstrip("\"'“‘([")
     if not token:
         return True
     next_word = _WORD.match(text, next_start)

@@ -19,6 +19,16 @@ def test_abbreviations_initials_and_decimals_do_not_end_sentences() -> None:
     ]
 
 
+def test_an_abbreviation_opening_a_line_or_paragraph_ends_no_sentence() -> None:
+    text = "The lamp was lit.\n\nDr. Ada Brann kept it.\tMr. Kay left.\nSt. Paul is a city."
+    assert sentences_of(text) == [
+        "The lamp was lit.",
+        "Dr. Ada Brann kept it.",
+        "Mr. Kay left.",
+        "St. Paul is a city.",
+    ]
+
+
 def test_dotted_acronym_ends_a_sentence_only_before_a_sentence_opener() -> None:
     text = "The U.S. Army is large. It moved to the U.S. The move took a year."
     assert sentences_of(text) == [
