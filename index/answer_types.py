@@ -10,11 +10,17 @@ _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
+# "what year", "what population", and the same after "what is the" (or "what was the
+# estimated"): the word names the kind of answer.
+_WHAT = r"\b(?:what|which|in what|during what|by what)\s+"
+_WHAT_IS = _WHAT + r"(?:(?:is|was|are|were)\s+the\s+(?:\w+\s+)?)?"
 _QUESTION_TYPES: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
-            r"\b(?:what|which|in what|during what|by what)\s+(?:year|years|date|day|month|"
-            r"century|decade|era|period|time|season)\b|\bwhen\b|\bhow long ago\b",
+            _WHAT
+            + r"(?:years|era|period|time|season)\b|"
+            + _WHAT_IS
+            + r"(?:year|date|day|month|century|decade)\b|\bwhen\b|\bhow long ago\b",
             re.I,
         ),
         DATE,
@@ -23,7 +29,8 @@ _QUESTION_TYPES: list[tuple[re.Pattern[str], str]] = [
         re.compile(
             r"\bhow much\b.*\b(?:cost|costs|pay|paid|pays|spend|spent|spends|earn|earned|earns|"
             r"price|worth|charge|charged|sell|sold|buy|bought|raise|raised|budget|fund|funded)\b|"
-            r"\bwhat\s+(?:price|cost|fee|salary|budget|revenue|fine)\b",
+            + _WHAT_IS
+            + r"(?:price|cost|fee|salary|budget|revenue|fine)\b",
             re.I,
         ),
         MONEY,
@@ -31,8 +38,10 @@ _QUESTION_TYPES: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\bhow\s+(?:many|much|long|old|far|large|big|tall|high|deep|wide|heavy|fast|"
-            r"often|few)\b|\bwhat\s+(?:percentage|percent|proportion|fraction|number|amount|"
-            r"size|age|population|rate|speed|temperature)\b",
+            r"often|few)\b|"
+            + _WHAT_IS
+            + r"(?:percentage|percent|proportion|fraction|number|amount|size|age|population|"
+            r"rate|speed|temperature)\b",
             re.I,
         ),
         NUMBER,
