@@ -43,7 +43,9 @@ OVERLAP_SENTENCES = 1
 CHUNKING = {
     "target_words": TARGET_WORDS,
     "overlap_sentences": OVERLAP_SENTENCES,
-    "splitter": 2,  # 2: an abbreviation opening a line ("Dr." after a blank line) ends no sentence
+    # 2: neither an abbreviation opening a line ("Dr." after a blank line) nor a spaced
+    # ellipsis (". . .") ends a sentence.
+    "splitter": 2,
     "passage_text": "title+text",
     # A passage's vector: its title's and its whole sentences' vectors summed, normalised.
     "passage_vectors": "title+sentences",

@@ -60,6 +60,9 @@ def _is_boundary(text: str, end_match: re.Match[str], next_start: int) -> bool:
     following = text[next_start]
     if following.islower() or following in ",;:":
         return False
+    dot = end_match.start()
+    if following == "." and dot > 0 and text[dot - 1].isspace():
+        return False  # a dot of a spaced ellipsis: "I am here to . . . submit"
     if "\n" in text[end_match.end() : next_start]:
         return True
     punct = end_match.group()

@@ -29,6 +29,16 @@ def test_an_abbreviation_opening_a_line_or_paragraph_ends_no_sentence() -> None:
     ]
 
 
+def test_a_spaced_ellipsis_ends_no_sentence_unless_a_capital_follows() -> None:
+    text = 'He said, "I am here to . . . submit cheerfully." It was . . . Late. Then . . .'
+    assert sentences_of(text) == [
+        'He said, "I am here to . . . submit cheerfully."',
+        "It was . . .",
+        "Late.",
+        "Then . . .",
+    ]
+
+
 def test_dotted_acronym_ends_a_sentence_only_before_a_sentence_opener() -> None:
     text = "The U.S. Army is large. It moved to the U.S. The move took a year."
     assert sentences_of(text) == [
