@@ -44,7 +44,7 @@ CHUNKING = {
     "target_words": TARGET_WORDS,
     "overlap_sentences": OVERLAP_SENTENCES,
     # 2: neither an abbreviation opening a line ("Dr." after a blank line) nor a spaced
-    # ellipsis (". . .") ends a sentence.
+    # ellipsis (". . .") ends a sentence; "Inc." or "etc." ends one before a sentence opener.
     "splitter": 2,
     "passage_text": "title+text",
     # A passage's vector: its title's and its whole sentences' vectors summed, normalised.

@@ -18,6 +18,9 @@ ABBREVIATIONS = _wordset(
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
     """
 )
+# Abbreviations that often end a sentence too ("Apple Inc. The company said"): as with "U.S.",
+# a period after one ends a sentence only before a usual sentence opener.
+MAY_END = _wordset("etc inc ltd co corp plc bros al jr sr esq")
 # Words that start a new sentence even after an abbreviation such as "U.S." or "a.m.".
 SENTENCE_STARTERS = _wordset(
     """
@@ -77,6 +80,8 @@ def _is_boundary(text: str, end_match: re.Match[str], next_start: int) -> bool:
         return True
     next_word = _WORD.match(text, next_start)
     next_token = next_word.group().strip("\"'“‘([").casefold() if next_word else ""
+    if token.casefold() in MAY_END:
+        return next_token.rstrip(",") in SENTENCE_STARTERS
     if token.casefold() in ABBREVIATIONS:
         return False
     if len(token) == 1 and token.isalpha() and token.isupper():

@@ -39,6 +39,16 @@ def test_a_spaced_ellipsis_ends_no_sentence_unless_a_capital_follows() -> None:
     ]
 
 
+def test_a_company_suffix_or_etc_ends_a_sentence_only_before_a_sentence_opener() -> None:
+    text = "Shares of Acme Inc. rose. They sold Acme Inc. The firm grew, etc. It also hired."
+    assert sentences_of(text) == [
+        "Shares of Acme Inc. rose.",
+        "They sold Acme Inc.",
+        "The firm grew, etc.",
+        "It also hired.",
+    ]
+
+
 def test_dotted_acronym_ends_a_sentence_only_before_a_sentence_opener() -> None:
     text = "The U.S. Army is large. It moved to the U.S. The move took a year."
     assert sentences_of(text) == [
