@@ -501,7 +501,8 @@ class Answerer:
         """1.0 when a name of the question is in no passage even one letter apart.
 
         Acronyms ("UMC", "SP") are left out: articles often spell them out. A misspelt name
-        ("Maastrich", "Bedigo") matches the word it was meant to be and does not count.
+        ("Maastrich", "Bedigo") matches the word it was meant to be and does not count, nor
+        does one written as two words of the index run together ("Superbowl").
         """
         for name in question_names(question):
             if name.casefold() in STOPWORDS or _POSSESSIVE.sub("", name).isupper():
@@ -512,9 +513,30 @@ class Answerer:
                 if len(word) < UNHEARD_MIN_LETTERS:
                     return 1.0
                 near = set().union(*self._stemmer.stems(sorted(one_edit(word))))
-                if not any(self.store.doc_freq(sorted(near)).values()):
+                if not any(self.store.doc_freq(sorted(near)).values()) and not self._run_together(
+                    word
+                ):
                     return 1.0
         return 0.0
+
+    def _run_together(self, word: str) -> bool:
+        """Whether the word is two words the index holds side by side, each of 4 letters or
+        more, written as one ("Superbowl" for "Super Bowl", "UserDatagram"); "Greenland" is
+        not "green land" unless a passage says "green land"."""
+        part = UNHEARD_MIN_LETTERS
+        splits = [(word[:i], word[i:]) for i in range(part, len(word) - part + 1)]
+        if not splits:
+            return False
+        parts = sorted({p for pair in splits for p in pair})
+        stems = dict(zip(parts, self._stemmer.stems(parts), strict=True))
+        freq = self.store.doc_freq(sorted(set().union(*stems.values())))
+        for pair in splits:
+            counts = [freq.get(t, 0) for p in pair for t in stems[p]]
+            if not counts or min(counts) == 0 or min(counts) > PHRASE_POSTINGS:
+                continue  # a part no passage holds, or too common to scan for (not counted)
+            if self.store.lexical_any('"' + " ".join(w.casefold() for w in pair) + '"'):
+                return True
+        return False
 
     def _article_terms(
         self, article_ids: set[str], terms: list[str], term_stems: list[set[str]]

@@ -175,6 +175,8 @@ def test_a_name_no_article_holds_is_abstained_and_a_misspelt_one_is_not(
     assert not unheard.answered and "unheard 1.00" in unheard.reason
     misspelt = answerer.ask("How many sailors did the keeper of Haldn Point rescue?")
     assert "unheard" not in misspelt.reason
+    run_together = answerer.ask("How many sailors did the keeper of HaldenPoint rescue?")
+    assert "unheard" not in run_together.reason
 
 
 @pytest.mark.parametrize(
