@@ -524,19 +524,9 @@ class Answerer:
         more, written as one ("Superbowl" for "Super Bowl", "UserDatagram"); "Greenland" is
         not "green land" unless a passage says "green land"."""
         part = UNHEARD_MIN_LETTERS
-        splits = [(word[:i], word[i:]) for i in range(part, len(word) - part + 1)]
-        if not splits:
-            return False
-        parts = sorted({p for pair in splits for p in pair})
-        stems = dict(zip(parts, self._stemmer.stems(parts), strict=True))
-        freq = self.store.doc_freq(sorted(set().union(*stems.values())))
-        for pair in splits:
-            counts = [freq.get(t, 0) for p in pair for t in stems[p]]
-            if not counts or min(counts) == 0 or min(counts) > PHRASE_POSTINGS:
-                continue  # a part no passage holds, or too common to scan for (not counted)
-            if self.store.lexical_any('"' + " ".join(w.casefold() for w in pair) + '"'):
-                return True
-        return False
+        return any(
+            self._holds_phrase([word[:i], word[i:]]) for i in range(part, len(word) - part + 1)
+        )
 
     def _article_terms(
         self, article_ids: set[str], terms: list[str], term_stems: list[set[str]]
@@ -573,19 +563,24 @@ class Answerer:
     def _unknown_phrase(self, question: str) -> float:
         """1.0 when a multi-word name of the question ("World Cup") is in no passage as a phrase."""
         for phrase in question_phrases(question):
-            match = '"' + " ".join(words(phrase)) + '"'
-            if self._passage_total > PHRASE_POSTINGS:
-                stems = set().union(*self._stemmer.stems(words(phrase)))
-                if min(self.store.doc_freq(sorted(stems)).values(), default=0) > PHRASE_POSTINGS:
-                    continue
-            try:
-                if not self.store.lexical_any(match):
-                    return 1.0
-            except sqlite3.OperationalError as exc:  # a phrase FTS5 cannot parse proves nothing
-                if not is_fts_syntax_error(exc):
-                    raise
-                continue
+            if self._holds_phrase(words(phrase)) is False:
+                return 1.0
         return 0.0
+
+    def _holds_phrase(self, phrase_words: list[str]) -> bool | None:
+        """Whether a passage holds these (lower-case) words side by side. None when that is
+        not looked up: FTS5 cannot parse the phrase, or even its rarest word is in more
+        than PHRASE_POSTINGS passages (the scan could take tens of milliseconds)."""
+        if self._passage_total > PHRASE_POSTINGS:
+            stems = set().union(*self._stemmer.stems(phrase_words))
+            if min(self.store.doc_freq(sorted(stems)).values(), default=0) > PHRASE_POSTINGS:
+                return None
+        try:
+            return self.store.lexical_any('"' + " ".join(phrase_words) + '"')
+        except sqlite3.OperationalError as exc:
+            if not is_fts_syntax_error(exc):
+                raise
+            return None
 
     def _retrieved(self, candidates: list[Candidate]) -> list[RetrievedPassage]:
         out = []

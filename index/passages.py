@@ -12,8 +12,8 @@ def _wordset(words: str) -> frozenset[str]:
 # Abbreviations after which a period does not end a sentence (compared case-insensitively).
 ABBREVIATIONS = _wordset(
     """
-    mr mrs ms mx dr prof sr jr st mt ft rev fr gen col lt sgt capt cmdr adm gov sen rep pres
-    hon amb messrs mme mlle vs etc al approx dept univ assn bros inc ltd co corp plc est
+    mr mrs ms mx dr prof st mt ft rev fr gen col lt sgt capt cmdr adm gov sen rep pres
+    hon amb messrs mme mlle vs approx dept univ assn est
     no nos vol vols fig figs pp ch sec art ed eds trans ca cf ibid op
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
     """
@@ -72,22 +72,22 @@ def _is_boundary(text: str, end_match: re.Match[str], next_start: int) -> bool:
     if not punct.startswith(".") or punct.startswith(".."):
         return True
     # The token before a lone period: an abbreviation, an initial, or a dotted acronym?
-    token_start = end_match.start()
+    token_start = dot
     while token_start > 0 and not text[token_start - 1].isspace():
         token_start -= 1
-    token = text[token_start : end_match.start()].lstrip("\"'“‘([")
+    token = text[token_start:dot].lstrip("\"'“‘([")
     if not token:
         return True
-    next_word = _WORD.match(text, next_start)
-    next_token = next_word.group().strip("\"'“‘([").casefold() if next_word else ""
-    if token.casefold() in MAY_END:
-        return next_token.rstrip(",") in SENTENCE_STARTERS
     if token.casefold() in ABBREVIATIONS:
         return False
     if len(token) == 1 and token.isalpha() and token.isupper():
         return False  # an initial: "J. K. Rowling"
-    if "." in token and all(len(part) <= 2 for part in token.split(".")):
-        # "U.S.", "a.m.", "e.g.": a boundary only when a usual sentence opener follows.
+    if token.casefold() in MAY_END or (
+        "." in token and all(len(part) <= 2 for part in token.split("."))
+    ):
+        # "Inc.", "etc.", "U.S.", "a.m.", "e.g.": a boundary only before a sentence opener.
+        next_word = _WORD.match(text, next_start)
+        next_token = next_word.group().strip("\"'“‘([").casefold() if next_word else ""
         return next_token.rstrip(",") in SENTENCE_STARTERS
     return True
 
